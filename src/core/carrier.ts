@@ -1,0 +1,143 @@
+/**
+ * Carriers: getter/setter interfaces over anything holding key/values on the wire, and the single
+ * implementation of extract / inject that every adapter uses.
+ * @packageDocumentation
+ */
+import { getGrayContext, type GrayContext } from './context.js';
+import { defaultGrayPolicy, makeContext, type GrayPolicy } from './policy.js';
+import { checkValue } from './stage.js';
+
+/** Reads values from a carrier. Keys are lower-case. */
+export interface GrayGetter<C> {
+  /** First value under `key` as text (`-bin` values as base64), or `undefined` when absent. */
+  get(carrier: C, key: string): string | undefined;
+  /** Every key present; needed only when the policy has a `keyPrefix`. */
+  keys?(carrier: C): Iterable<string>;
+}
+
+/** Writes values into a carrier. */
+export interface GraySetter<C> {
+  /** Sets `key` to `value` (`-bin` values arrive as base64). */
+  set(carrier: C, key: string, value: string): void;
+  /** `true` when the carrier already holds `key` (injection then leaves it alone). */
+  has(carrier: C, key: string): boolean;
+}
+
+/** Options of {@link injectGrayContext}. */
+export interface InjectOptions {
+  /** Replace keys the carrier already holds. Default `false`: the carrier's own values win. */
+  readonly overwrite?: boolean;
+}
+
+/** Headers as a plain object: `{ [name]: string | string[] | undefined }` (Node's `IncomingHttpHeaders`, message headers). */
+export type HeaderRecord = Record<string, string | readonly string[] | number | undefined>;
+
+function firstHeader(value: string | readonly string[] | number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return value[0];
+}
+
+/** Getter/setter for plain header records. Reads are case-insensitive; writes use lower-case keys. */
+export const recordCarrier: GrayGetter<HeaderRecord> & GraySetter<HeaderRecord> = {
+  get(carrier, key) {
+    const direct = carrier[key];
+    if (direct !== undefined) return firstHeader(direct);
+    for (const name of Object.keys(carrier)) {
+      if (name.length === key.length && name.toLowerCase() === key) return firstHeader(carrier[name]);
+    }
+    return undefined;
+  },
+  keys(carrier) {
+    return Object.keys(carrier).map((k) => k.toLowerCase());
+  },
+  set(carrier, key, value) {
+    carrier[key] = value;
+  },
+  has(carrier, key) {
+    return recordCarrier.get(carrier, key) !== undefined;
+  },
+};
+
+function readStage<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy): string | undefined {
+  let key = policy.stageKey;
+  let raw = getter.get(carrier, key);
+  if (raw === undefined) {
+    for (const alias of policy.aliases) {
+      raw = getter.get(carrier, alias);
+      if (raw !== undefined) {
+        key = alias;
+        break;
+      }
+    }
+    if (raw === undefined) return undefined;
+  }
+  if (!policy.trustIncoming) return void policy.reportInvalid(key, 'untrusted', raw);
+  return policy.acceptStage(raw, key);
+}
+
+function readExtras<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, entries: Record<string, string>, count: number): number {
+  const add = (key: string, value: string): void => {
+    if (key in entries) return;
+    const reason = checkValue(key, value, policy.maxValueLength);
+    if (reason !== undefined) return policy.reportInvalid(key, reason, value);
+    if (count >= policy.maxKeys) return policy.reportInvalid(key, 'too-many-keys', value);
+    entries[key] = value;
+    count++;
+  };
+  for (const key of policy.keys) {
+    const value = getter.get(carrier, key);
+    if (value !== undefined) add(key, value);
+  }
+  if (policy.keyPrefixes.length > 0 && getter.keys !== undefined) {
+    for (const key of getter.keys(carrier)) {
+      if (key.endsWith('-bin') || key === policy.stageKey || policy.aliases.includes(key)) continue;
+      if (!policy.keyPrefixes.some((p) => key.startsWith(p))) continue;
+      const value = getter.get(carrier, key);
+      if (value !== undefined) add(key, value);
+    }
+  }
+  return count;
+}
+
+/**
+ * Reads a gray context from a carrier under `policy` (default: the default policy). Invalid values
+ * are dropped and reported through the policy's `onInvalid`; this function never throws on input.
+ */
+export function extractGrayContext<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy = defaultGrayPolicy()): GrayContext {
+  const stage = readStage(carrier, getter, policy);
+  if (policy.keys.length === 0 && policy.keyPrefixes.length === 0) {
+    return stage === undefined ? policy.defaultContext : policy.contextFor(stage);
+  }
+  const entries: Record<string, string> = {};
+  let count = 0;
+  if (stage !== undefined) {
+    entries[policy.stageKey] = stage;
+    count++;
+    if (policy.forwardAliases) for (const alias of policy.aliases) entries[alias] = stage;
+  }
+  count = readExtras(carrier, getter, policy, entries, count);
+  if (stage === undefined && count === 0) return policy.defaultContext;
+  return makeContext(stage ?? policy.defaultStage, stage !== undefined, entries);
+}
+
+/**
+ * Writes the context's entries into a carrier. Keys the carrier already holds are kept unless
+ * `{ overwrite: true }`. `ctx` defaults to the current context; with none, nothing is written.
+ */
+export function injectGrayContext<C>(ctx: GrayContext | undefined, carrier: C, setter: GraySetter<C>, options?: InjectOptions): C {
+  const source = ctx ?? getGrayContext();
+  if (source === undefined) return carrier;
+  const overwrite = options?.overwrite === true;
+  const entries = source.entries;
+  for (const key in entries) {
+    if (overwrite || !setter.has(carrier, key)) setter.set(carrier, key, entries[key]!);
+  }
+  return carrier;
+}
+
+/** The propagated keys of `ctx` (default: the current context) as a new plain object, e.g. for `fetch`. */
+export function grayHeaders(ctx: GrayContext | undefined = getGrayContext()): Record<string, string> {
+  return ctx === undefined ? {} : { ...ctx.entries };
+}

@@ -1,0 +1,60 @@
+/**
+ * grpc-js client interceptor: merges the current gray context into outgoing metadata and runs the
+ * response callbacks in the caller's context.
+ * @packageDocumentation
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Interceptor, InterceptingListener, Metadata, Requester, StatusObject } from '@grpc/grpc-js';
+import { getGrayContext, grayStorage, type GrayContext } from '../core/context.js';
+import { mergeIntoMetadata } from './forward.js';
+
+/** Options of {@link grayClientInterceptor}. */
+export interface GrayClientInterceptorOptions {
+  /** Replace keys the caller set explicitly. Default `false`: the caller's values win. */
+  readonly overwrite?: boolean;
+}
+
+function deliverMetadata(next: InterceptingListener, md: Metadata): void { next.onReceiveMetadata(md); }
+function deliverMessage(next: InterceptingListener, message: unknown): void { next.onReceiveMessage(message); }
+function deliverStatus(next: InterceptingListener, status: StatusObject): void { next.onReceiveStatus(status); }
+
+/** Delivers response events inside the caller's context (grpc-js uses it as-is: one-argument methods). */
+class GrayClientListener implements InterceptingListener {
+  constructor(
+    private readonly ctx: GrayContext,
+    private readonly next: InterceptingListener,
+  ) {}
+
+  onReceiveMetadata(metadata: Metadata): void {
+    grayStorage().run(this.ctx, deliverMetadata, this.next, metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    grayStorage().run(this.ctx, deliverMessage, this.next, message);
+  }
+
+  onReceiveStatus(status: StatusObject): void {
+    grayStorage().run(this.ctx, deliverStatus, this.next, status);
+  }
+}
+
+/**
+ * Creates a grpc-js client interceptor for `new Client(address, credentials, { interceptors: [...] })`
+ * (or a per-call `interceptors` option — note that per-call interceptors *replace* the client's).
+ *
+ * When a call starts inside a gray context, the context's entries are added to a copy of the
+ * outgoing metadata (the caller's `Metadata` object is never modified); keys the caller set win.
+ * Response metadata, messages and status callbacks run in the caller's context.
+ */
+export function grayClientInterceptor(options: GrayClientInterceptorOptions = {}): Interceptor {
+  const overwrite = options.overwrite === true;
+  // One requester for every call: start() reads the caller's context synchronously.
+  const requester: Partial<Requester> = {
+    start(metadata, listener, next) {
+      const ctx = getGrayContext();
+      if (ctx === undefined) return next(metadata, listener);
+      next(mergeIntoMetadata(ctx, metadata, overwrite), new GrayClientListener(ctx, listener as InterceptingListener));
+    },
+  };
+  return (callOptions, nextCall) => new grpc.InterceptingCall(nextCall(callOptions), requester);
+}

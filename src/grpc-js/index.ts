@@ -1,0 +1,12 @@
+/**
+ * graylane for `@grpc/grpc-js`: server interceptor, client interceptor, `forwardGrayMetadata` and
+ * the `Metadata` carrier.
+ * @packageDocumentation
+ */
+export { grayServerInterceptor } from './server-interceptor.js';
+export type { GrayServerInterceptorOptions } from './server-interceptor.js';
+export { grayClientInterceptor } from './client-interceptor.js';
+export type { GrayClientInterceptorOptions } from './client-interceptor.js';
+export { forwardGrayMetadata } from './forward.js';
+export type { GrayForwardSource, ForwardGrayMetadataOptions } from './forward.js';
+export { grpcMetadataCarrier } from './carrier.js';

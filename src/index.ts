@@ -1,0 +1,20 @@
+/**
+ * graylane core: release-stage vocabulary, policy, the per-request gray context and carrier-based
+ * propagation. Imports no gRPC or HTTP framework.
+ * @packageDocumentation
+ */
+export { RELEASE_STAGE_KEY, DEFAULT_STAGE, MAX_STAGE_LENGTH, parseStage } from './core/stage.js';
+export type { GrayInvalidReason } from './core/stage.js';
+export { GrayConfigError } from './core/errors.js';
+export { createGrayPolicy, defaultGrayPolicy } from './core/policy.js';
+export type { GrayPolicy, GrayPolicyOptions, GrayInvalidEvent } from './core/policy.js';
+export {
+  getGrayContext,
+  getReleaseStage,
+  runWithGrayContext,
+  runWithStage,
+  bindGrayContext,
+} from './core/context.js';
+export type { GrayContext } from './core/context.js';
+export { extractGrayContext, injectGrayContext, grayHeaders, recordCarrier } from './core/carrier.js';
+export type { GrayGetter, GraySetter, InjectOptions, HeaderRecord } from './core/carrier.js';
