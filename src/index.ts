@@ -18,3 +18,18 @@ export {
 export type { GrayContext } from './core/context.js';
 export { extractGrayContext, injectGrayContext, grayHeaders, recordCarrier } from './core/carrier.js';
 export type { GrayGetter, GraySetter, InjectOptions, HeaderRecord } from './core/carrier.js';
+export { createColoringRules } from './core/rules.js';
+export type { ColoringRules, ColoringRulesOptions } from './core/rules.js';
+export type {
+  ColoringRule,
+  ColoringCondition,
+  ColoringHeaderCondition,
+  ColoringCookieCondition,
+  ColoringQueryCondition,
+  ColoringPathCondition,
+  ColoringValueTest,
+  ColoringRollout,
+  ColoringInput,
+} from './core/rules-types.js';
+export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules-hash.js';
+export { coloringInput, colorContext, coloringResolver, policyWithTrust } from './core/rules-edge.js';

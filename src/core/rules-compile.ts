@@ -1,0 +1,145 @@
+/**
+ * Validates one coloring rule and compiles it into a predicate. All checks happen here, once, so
+ * evaluating a rule on the request path never throws.
+ * @packageDocumentation
+ */
+import { GrayConfigError } from './errors.js';
+import type { GrayPolicy } from './policy.js';
+import { rolloutBucket } from './rules-hash.js';
+import type { ColoringInput } from './rules-types.js';
+import { isValidKey, parseStage } from './stage.js';
+
+/** Longest request value a test looks at; longer values never match (bounds regex work). */
+export const MAX_MATCH_LENGTH = 4096;
+const MAX_REGEX_LENGTH = 512;
+
+/** A compiled rule: its stage and a predicate over the request. */
+export interface CompiledRule {
+  readonly stage: string;
+  readonly test: (input: ColoringInput) => boolean;
+}
+
+type Read = (input: ColoringInput) => string | undefined;
+type Fail = (problem: string) => never;
+
+const RULE_KEYS = new Set(['stage', 'name', 'match', 'rollout']);
+const CONDITION_KEYS = new Set(['header', 'cookie', 'query', 'pathPrefix', 'equals', 'oneOf', 'regex', 'ignoreCase']);
+const ROLLOUT_KEYS = new Set(['percent', 'header', 'cookie', 'salt']);
+
+function checkKeys(value: object, allowed: Set<string>, what: string, fail: Fail): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) fail(`${what} has unknown field ${JSON.stringify(key)}; allowed: ${[...allowed].join(', ')}`);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function headerName(value: unknown, what: string, fail: Fail): string {
+  const name = typeof value === 'string' ? value.toLowerCase() : '';
+  if (!isValidKey(name)) fail(`${what} ${JSON.stringify(value)} is not a valid header name (letters, digits, '-', '_', '.')`);
+  return name;
+}
+
+function plainName(value: unknown, what: string, fail: Fail): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128) fail(`${what} must be a non-empty string of at most 128 characters`);
+  return value;
+}
+
+/** Picks the one source a condition or rollout reads (header / cookie / query). */
+function reader(spec: Record<string, unknown>, sources: readonly string[], what: string, fail: Fail): Read {
+  const given = sources.filter((s) => spec[s] !== undefined);
+  if (given.length !== 1) fail(`${what} must name exactly one of ${sources.join(', ')}`);
+  const source = given[0];
+  if (source === 'header') {
+    const name = headerName(spec.header, `${what} header`, fail);
+    return (input) => input.header(name);
+  }
+  const name = plainName(spec[source!], `${what} ${source!}`, fail);
+  if (source === 'cookie') return (input) => input.cookie?.(name);
+  return (input) => input.query?.(name);
+}
+
+function valueTest(spec: Record<string, unknown>, fail: Fail): (value: string) => boolean {
+  const tests = ['equals', 'oneOf', 'regex'].filter((k) => spec[k] !== undefined);
+  if (tests.length > 1) fail(`a condition takes at most one of equals, oneOf, regex (got ${tests.join(', ')})`);
+  if (spec.ignoreCase !== undefined && typeof spec.ignoreCase !== 'boolean') fail('ignoreCase must be true or false');
+  const fold = spec.ignoreCase === true ? (v: string) => v.toLowerCase() : (v: string) => v;
+  if (spec.equals !== undefined) {
+    if (typeof spec.equals !== 'string') fail('equals must be a string');
+    const want = fold(spec.equals);
+    return (v) => fold(v) === want;
+  }
+  if (spec.oneOf !== undefined) {
+    const list = spec.oneOf;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string')) fail('oneOf must be a non-empty array of strings');
+    const set = new Set((list as string[]).map(fold));
+    return (v) => set.has(fold(v));
+  }
+  if (spec.regex !== undefined) {
+    if (typeof spec.regex !== 'string' || spec.regex.length === 0 || spec.regex.length > MAX_REGEX_LENGTH) fail(`regex must be a non-empty string of at most ${MAX_REGEX_LENGTH} characters`);
+    let re: RegExp;
+    try {
+      re = new RegExp(spec.regex, spec.ignoreCase === true ? 'i' : '');
+    } catch (err) {
+      return fail(`regex ${JSON.stringify(spec.regex)} does not compile (${(err as Error).message})`);
+    }
+    return (v) => re.test(v);
+  }
+  return () => true;
+}
+
+function condition(spec: unknown, what: string, fail: Fail): (input: ColoringInput) => boolean {
+  if (!isObject(spec)) fail(`${what} must be an object such as { header: 'x-user-group', equals: 'qa' }`);
+  checkKeys(spec, CONDITION_KEYS, what, fail);
+  if (spec.pathPrefix !== undefined) {
+    const extra = Object.keys(spec).filter((k) => k !== 'pathPrefix');
+    if (extra.length > 0) fail(`${what} with pathPrefix takes no other field (got ${extra.join(', ')})`);
+    const prefix = spec.pathPrefix;
+    if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail(`${what} pathPrefix must be a string starting with '/'`);
+    return (input) => input.path !== undefined && input.path.startsWith(prefix);
+  }
+  const read = reader(spec, ['header', 'cookie', 'query'], what, fail);
+  const test = valueTest(spec, fail);
+  return (input) => {
+    const value = read(input);
+    return value !== undefined && value.length <= MAX_MATCH_LENGTH && test(value);
+  };
+}
+
+function rollout(spec: unknown, stage: string, fail: Fail): (input: ColoringInput) => boolean {
+  if (!isObject(spec)) fail("rollout must be an object such as { percent: 10, header: 'x-user-id' }");
+  checkKeys(spec, ROLLOUT_KEYS, 'rollout', fail);
+  const percent = spec.percent;
+  if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) fail(`rollout.percent must be a number from 0 to 100, got ${JSON.stringify(percent)}`);
+  if (spec.salt !== undefined && typeof spec.salt !== 'string') fail('rollout.salt must be a string');
+  const read = reader(spec, ['header', 'cookie'], 'rollout', fail);
+  const salt = (spec.salt as string | undefined) ?? stage;
+  const threshold = Math.round(percent * 100);
+  return (input) => {
+    const key = read(input);
+    return key !== undefined && key.length > 0 && key.length <= MAX_MATCH_LENGTH && rolloutBucket(salt, key) < threshold;
+  };
+}
+
+/** Validates rule `index` and compiles it. Throws {@link GrayConfigError} naming the rule and the fix. */
+export function compileRule(rule: unknown, index: number, policy: GrayPolicy | undefined): CompiledRule {
+  const label = isObject(rule) && typeof rule.name === 'string' ? `#${index} (${JSON.stringify(rule.name)})` : `#${index}`;
+  const fail: Fail = (problem) => {
+    throw new GrayConfigError(`graylane: coloring rule ${label}: ${problem}.`);
+  };
+  if (!isObject(rule)) return fail("must be an object such as { stage: 'canary', match: { header: 'x-user-group', equals: 'qa' } }");
+  checkKeys(rule, RULE_KEYS, 'the rule', fail);
+  const parsed = typeof rule.stage === 'string' ? parseStage(rule.stage) : undefined;
+  if (parsed === undefined || !parsed.ok || parsed.stage !== rule.stage) fail(`stage ${JSON.stringify(rule.stage)} is not a valid stage; use lower-case ^[a-z0-9][a-z0-9._-]{0,63}$, e.g. 'canary'`);
+  const stage = rule.stage as string;
+  if (policy?.stages !== undefined && !policy.stages.has(stage)) fail(`stage '${stage}' is not in the policy's stages [${[...policy.stages].join(', ')}]; add it there or fix the rule`);
+  if (rule.name !== undefined && typeof rule.name !== 'string') fail('name must be a string');
+  const specs: unknown[] = rule.match === undefined ? [] : Array.isArray(rule.match) ? rule.match : [rule.match];
+  const tests = specs.map((spec, i) => condition(spec, specs.length > 1 ? `match[${i}]` : 'match', fail));
+  if (rule.rollout !== undefined) tests.push(rollout(rule.rollout, stage, fail));
+  if (tests.length === 0) return { stage, test: () => true };
+  if (tests.length === 1) return { stage, test: tests[0]! };
+  return { stage, test: (input) => tests.every((t) => t(input)) };
+}

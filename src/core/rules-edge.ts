@@ -1,0 +1,90 @@
+/**
+ * Edge helpers over the rule engine: a {@link ColoringInput} read through any carrier, the
+ * coloring step shared by every adapter, and a ready-made `resolve` for a gRPC edge.
+ * @packageDocumentation
+ */
+import type { GrayGetter } from './carrier.js';
+import type { GrayContext } from './context.js';
+import { defaultGrayPolicy, type GrayPolicy } from './policy.js';
+import type { ColoringRules } from './rules.js';
+import type { ColoringInput } from './rules-types.js';
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (header === undefined) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (name.length === 0 || out.has(name)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // Keep the raw value when it is not valid percent-encoding.
+    }
+    out.set(name, value);
+  }
+  return out;
+}
+
+/**
+ * A {@link ColoringInput} over any carrier: headers through `getter` (lower-case names), cookies
+ * from the `cookie` key (parsed once, on first use), and path and query from `url` (e.g. Node's
+ * `req.url`, `'/api/orders?lane=canary'`). Never throws.
+ */
+export function coloringInput<C>(carrier: C, getter: GrayGetter<C>, url?: string): ColoringInput {
+  let cookies: Map<string, string> | undefined;
+  let query: URLSearchParams | undefined;
+  const mark = url === undefined ? -1 : url.indexOf('?');
+  return {
+    header: (name) => getter.get(carrier, name),
+    cookie(name) {
+      cookies ??= parseCookies(getter.get(carrier, 'cookie'));
+      return cookies.get(name);
+    },
+    path: url === undefined ? undefined : mark < 0 ? url : url.slice(0, mark),
+    query(name) {
+      if (url === undefined || mark < 0) return undefined;
+      query ??= new URLSearchParams(url.slice(mark + 1));
+      return query.get(name) ?? undefined;
+    },
+  };
+}
+
+/**
+ * The coloring step: a request that already has an explicit (trusted) stage keeps it; otherwise
+ * the first matching rule's stage is applied (keeping the extracted extra keys); with no match the
+ * extracted context is returned unchanged. Never throws.
+ */
+export function colorContext(extracted: GrayContext, rules: ColoringRules, input: ColoringInput, policy: GrayPolicy): GrayContext {
+  if (extracted.explicit) return extracted;
+  const stage = rules.resolve(input);
+  if (stage === undefined) return extracted;
+  const accepted = policy.acceptStage(stage);
+  return accepted === undefined ? extracted : policy.contextFor(accepted, extracted.entries);
+}
+
+/**
+ * A `resolve` function for a gRPC edge (`grayServerInterceptor({ resolve })` in `graylane/grpc-js`):
+ * colors calls that carry no trusted stage by `rules`, reading metadata through `getter`. Path and
+ * query conditions never match here (metadata has neither); header, cookie and rollout rules do.
+ *
+ * @param policy - the interceptor's policy (builds the colored context). Default: the default policy.
+ * @example
+ * const policy = createGrayPolicy({ trustIncoming: false });
+ * new Server({ interceptors: [grayServerInterceptor({ policy, resolve: coloringResolver(rules, grpcMetadataCarrier, policy) })] });
+ */
+export function coloringResolver<C>(rules: ColoringRules, getter: GrayGetter<C>, policy: GrayPolicy = defaultGrayPolicy()): (extracted: GrayContext, carrier: C) => GrayContext {
+  return (extracted, carrier) => colorContext(extracted, rules, coloringInput(carrier, getter), policy);
+}
+
+/**
+ * The same policy with `trustIncoming` set to `trust`. Counters, the `onInvalid` hook and caches
+ * are shared with `policy` (the returned object is a frozen shallow copy). Used by edges that
+ * trust some requests (a valid token) and not others.
+ */
+export function policyWithTrust(policy: GrayPolicy, trust: boolean): GrayPolicy {
+  return policy.trustIncoming === trust ? policy : Object.freeze({ ...policy, trustIncoming: trust });
+}

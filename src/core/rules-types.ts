@@ -1,0 +1,81 @@
+/**
+ * The coloring-rule data format: plain, JSON-able objects, so rules can live in a file or a
+ * registry and be swapped at run time.
+ * @packageDocumentation
+ */
+
+/**
+ * How a value is tested. Give at most one of `equals`, `oneOf`, `regex`; with none, the condition
+ * holds whenever the value is present. Values longer than 4,096 characters never match.
+ */
+export interface ColoringValueTest {
+  /** The value equals this string. */
+  readonly equals?: string;
+  /** The value equals one of these strings (at least one). */
+  readonly oneOf?: readonly string[];
+  /** The value matches this regular expression source (at most 512 characters, no flags; compiled once). */
+  readonly regex?: string;
+  /** Compare `equals` / `oneOf` / `regex` case-insensitively. Default `false`. */
+  readonly ignoreCase?: boolean;
+}
+
+/** A header condition: `name` is case-insensitive, e.g. `{ header: 'x-user-group', equals: 'qa' }`. */
+export interface ColoringHeaderCondition extends ColoringValueTest { readonly header: string }
+/** A cookie condition (cookie names are case-sensitive), e.g. `{ cookie: 'beta', equals: '1' }`. */
+export interface ColoringCookieCondition extends ColoringValueTest { readonly cookie: string }
+/** A query-parameter condition (case-sensitive name), e.g. `{ query: 'lane', equals: 'canary' }`. */
+export interface ColoringQueryCondition extends ColoringValueTest { readonly query: string }
+/** A path condition: the request path (without query) starts with `pathPrefix`, e.g. `'/api/v2/'`. */
+export interface ColoringPathCondition { readonly pathPrefix: string }
+
+/** One condition of a rule: exactly one of `header`, `cookie`, `query`, `pathPrefix`. */
+export type ColoringCondition =
+  | ColoringHeaderCondition
+  | ColoringCookieCondition
+  | ColoringQueryCondition
+  | ColoringPathCondition;
+
+/**
+ * Percentage rollout by a stable key. A request is in iff it carries the key and
+ * `rolloutBucket(salt, key) < Math.round(percent * 100)`; without the key the rule does not match.
+ */
+export interface ColoringRollout {
+  /** Share of keys that match, from 0 to 100 (0.01 resolution). */
+  readonly percent: number;
+  /** Header holding the key, e.g. `'x-user-id'` (give this or `cookie`). */
+  readonly header?: string;
+  /** Cookie holding the key, e.g. `'uid'` (give this or `header`). */
+  readonly cookie?: string;
+  /** Hash salt: change it to reshuffle who is in. Default: the rule's `stage`. */
+  readonly salt?: string;
+}
+
+/**
+ * One coloring rule. Rules are evaluated in order and the first that matches yields its `stage`.
+ *
+ * @example
+ * { name: 'qa', stage: 'canary', match: { header: 'x-user-group', oneOf: ['qa', 'staff'] } }
+ * { name: '10% of users', stage: 'canary', rollout: { percent: 10, header: 'x-user-id' } }
+ */
+export interface ColoringRule {
+  /** The stage this rule yields, e.g. `'canary'`. Must be a valid stage (and allowed by the policy). */
+  readonly stage: string;
+  /** A label used in error messages. Default: none (the rule's index is used). */
+  readonly name?: string;
+  /** Conditions that must all hold. Default: none (always holds). */
+  readonly match?: ColoringCondition | readonly ColoringCondition[];
+  /** Percentage rollout applied after `match`. Default: none (every matching request). */
+  readonly rollout?: ColoringRollout;
+}
+
+/** What rules read from a request. Adapters build it; {@link coloringInput} builds it from any carrier. */
+export interface ColoringInput {
+  /** A header / metadata value by lower-case name, or `undefined`. */
+  header(name: string): string | undefined;
+  /** A cookie value by name, or `undefined`. Default: cookie conditions never match. */
+  cookie?(name: string): string | undefined;
+  /** The request path without query string, e.g. `'/api/orders'`. Default: path conditions never match. */
+  readonly path?: string;
+  /** A query-parameter value by name, or `undefined`. Default: query conditions never match. */
+  query?(name: string): string | undefined;
+}

@@ -1,0 +1,114 @@
+/**
+ * The coloring rule engine: an ordered, hot-swappable set of data rules that picks a stage for a
+ * request at the edge (HTTP or gRPC). First match wins; no match leaves the default stage.
+ * @packageDocumentation
+ */
+import { GrayConfigError } from './errors.js';
+import type { GrayPolicy } from './policy.js';
+import { compileRule, type CompiledRule } from './rules-compile.js';
+import type { ColoringInput, ColoringRule } from './rules-types.js';
+
+/** Options of {@link createColoringRules}. */
+export interface ColoringRulesOptions {
+  /**
+   * Policy whose `stages` allowlist every rule's stage must be in. Default: none (any valid stage).
+   */
+  readonly policy?: GrayPolicy;
+  /**
+   * Asked on every match whether the rule's stage may receive traffic now (e.g. a rollback guard).
+   * When it returns `false` (or throws) the rule is skipped and evaluation goes on with the next
+   * rule. Default: every stage is enabled.
+   */
+  readonly isStageEnabled?: (stage: string) => boolean;
+}
+
+/** A compiled, hot-swappable rule set built by {@link createColoringRules}. */
+export interface ColoringRules {
+  /** The stage of the first rule that matches `input` (and whose stage is enabled), or `undefined`. Never throws. */
+  resolve(input: ColoringInput): string | undefined;
+  /**
+   * Validates `rules` and, only if every rule is valid, replaces the current set; the next
+   * `resolve` uses it. Throws {@link GrayConfigError} (keeping the old set) otherwise.
+   */
+  setRules(rules: readonly ColoringRule[]): void;
+  /** The rules in force (a frozen copy of what was passed). */
+  readonly rules: readonly ColoringRule[];
+  /** Starts at 1 and grows by one on every successful `setRules`. */
+  readonly version: number;
+}
+
+function compileAll(rules: unknown, policy: GrayPolicy | undefined): { source: readonly ColoringRule[]; compiled: readonly CompiledRule[] } {
+  if (!Array.isArray(rules)) {
+    throw new GrayConfigError("graylane: coloring rules must be an array, e.g. [{ stage: 'canary', match: { header: 'x-user-group', equals: 'qa' } }].");
+  }
+  // Deep-copy through JSON semantics first: the caller may mutate their array later.
+  const source = rules.map((rule) => structuredCloneRule(rule));
+  const compiled = source.map((rule, index) => compileRule(rule, index, policy));
+  return { source: Object.freeze(source) as readonly ColoringRule[], compiled: Object.freeze(compiled) };
+}
+
+function structuredCloneRule(rule: unknown): unknown {
+  try {
+    return typeof rule === 'object' && rule !== null ? structuredClone(rule) : rule;
+  } catch {
+    return rule; // Not cloneable (e.g. holds a function): compileRule reports what is wrong.
+  }
+}
+
+/**
+ * Compiles an ordered list of coloring rules. Rules are plain data (see {@link ColoringRule}); the
+ * first rule whose conditions all hold yields its stage; when none does, `resolve` returns
+ * `undefined` and the request keeps the policy's default stage.
+ *
+ * @throws GrayConfigError when a rule is malformed; the message names the rule's index (and name)
+ *   and what to fix.
+ * @example
+ * const rules = createColoringRules([
+ *   { name: 'qa', stage: 'canary', match: { header: 'x-user-group', equals: 'qa' } },
+ *   { name: '5% of users', stage: 'canary', rollout: { percent: 5, header: 'x-user-id' } },
+ * ]);
+ * rules.setRules([...]); // hot swap at run time
+ */
+export function createColoringRules(rules: readonly ColoringRule[], options: ColoringRulesOptions = {}): ColoringRules {
+  if (typeof options !== 'object' || options === null) throw new GrayConfigError('graylane: coloring rule options must be an object.');
+  const { policy, isStageEnabled } = options;
+  if (isStageEnabled !== undefined && typeof isStageEnabled !== 'function') {
+    throw new GrayConfigError('graylane: isStageEnabled must be a function (stage) => boolean.');
+  }
+  let current = compileAll(rules, policy);
+  let version = 1;
+
+  const enabled = (stage: string): boolean => {
+    if (isStageEnabled === undefined) return true;
+    try {
+      return isStageEnabled(stage) === true;
+    } catch {
+      return false; // Fail safe: a broken guard keeps traffic on the default stage.
+    }
+  };
+
+  return {
+    resolve(input) {
+      const list = current.compiled;
+      try {
+        for (let i = 0; i < list.length; i++) {
+          const rule = list[i]!;
+          if (rule.test(input) && enabled(rule.stage)) return rule.stage;
+        }
+      } catch {
+        // Input accessors supplied by the caller threw: treat as no match.
+      }
+      return undefined;
+    },
+    setRules(next) {
+      current = compileAll(next, policy);
+      version++;
+    },
+    get rules() {
+      return current.source;
+    },
+    get version() {
+      return version;
+    },
+  };
+}
