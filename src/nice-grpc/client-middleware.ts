@@ -1,0 +1,47 @@
+/**
+ * nice-grpc client middleware: merges the gray context into a copy of the call's metadata.
+ * @packageDocumentation
+ */
+import type { CallOptions, ClientMiddleware, ClientMiddlewareCall } from 'nice-grpc-common';
+import { getGrayContext, type GrayContext } from '../core/context.js';
+import { bindAsyncGenerator } from './bind-iterable.js';
+import { mergeIntoNiceMetadata } from './forward.js';
+
+/** Options of {@link grayClientMiddleware}. */
+export interface GrayClientMiddlewareOptions {
+  /** Replace keys the caller set explicitly. Default `false`: the caller's values win. */
+  readonly overwrite?: boolean;
+}
+
+type AnyGenerator<T> = AsyncGenerator<T, T | void, undefined>;
+
+function start<Req, Res>(call: ClientMiddlewareCall<Req, Res>, options: CallOptions, ctx: GrayContext, overwrite: boolean): AnyGenerator<Res> {
+  const metadata = mergeIntoNiceMetadata(ctx, options.metadata, overwrite);
+  const next = metadata === options.metadata ? options : { ...options, metadata };
+  return bindAsyncGenerator(call.next(call.request, next) as AnyGenerator<Res>, ctx);
+}
+
+/** Reads the context when the call actually starts (first step of the generator). */
+async function* startLater<Req, Res>(call: ClientMiddlewareCall<Req, Res>, options: CallOptions, overwrite: boolean): AnyGenerator<Res> {
+  const ctx = getGrayContext();
+  if (ctx === undefined) return yield* call.next(call.request, options) as AnyGenerator<Res>;
+  return yield* start(call, options, ctx, overwrite);
+}
+
+/**
+ * Creates a nice-grpc client middleware: `createClientFactory().use(grayClientMiddleware())`.
+ *
+ * Adds the gray context's entries to a copy of the call's `metadata` (the caller's `Metadata`
+ * object is never modified; keys the caller set win unless `overwrite`). The context is read when
+ * the client method is called if this is the first middleware `use`d on the factory; otherwise (or
+ * when there is no context at that moment) when the call starts — for streaming responses, when
+ * iteration starts. The call itself then runs inside that context.
+ */
+export function grayClientMiddleware(options: GrayClientMiddlewareOptions = {}): ClientMiddleware {
+  const overwrite = options.overwrite === true;
+  return function grayClientCall<Req, Res>(call: ClientMiddlewareCall<Req, Res>, callOptions: CallOptions): AnyGenerator<Res> {
+    const ctx = getGrayContext();
+    if (ctx === undefined) return startLater(call, callOptions, overwrite);
+    return start(call, callOptions, ctx, overwrite);
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * `forwardGrayMetadata` for hand-written nice-grpc call sites, and the metadata merge shared with
+ * the client middleware.
+ * @packageDocumentation
+ */
+import { Metadata } from 'nice-grpc-common';
+import { extractGrayContext } from '../core/carrier.js';
+import { getGrayContext, type GrayContext } from '../core/context.js';
+import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { isNiceMetadata, niceMetadataCarrier } from './carrier.js';
+
+/**
+ * What {@link forwardGrayMetadata} forwards from: a context, a nice-grpc server `CallContext`
+ * (anything with `.metadata`, and `.gray` when `grayServerMiddleware` is installed), incoming
+ * `Metadata`, or nothing.
+ */
+export type NiceGrayForwardSource =
+  | GrayContext
+  | { readonly metadata: Metadata; readonly gray?: GrayContext }
+  | Metadata
+  | undefined;
+
+/** Options of {@link forwardGrayMetadata}: the policy used when reading a `CallContext` or `Metadata`. */
+export interface NiceForwardGrayMetadataOptions extends GrayPolicyOptions {
+  /** Policy used to read a `CallContext` without `.gray`, or incoming `Metadata`. Default: built from the options (all defaults). */
+  readonly policy?: GrayPolicy;
+  /** Replace keys `into` already holds. Default `false`. */
+  readonly overwrite?: boolean;
+}
+
+function isContext(value: unknown): value is GrayContext {
+  return (
+    typeof value === 'object' && value !== null &&
+    typeof (value as GrayContext).stage === 'string' &&
+    typeof (value as GrayContext).entries === 'object' && (value as GrayContext).entries !== null
+  );
+}
+
+/**
+ * Adds `ctx`'s entries to a COPY of `md` (a new `Metadata` when `md` is undefined), so the
+ * caller's object is never modified. Returns `md` itself when nothing needs adding.
+ */
+export function mergeIntoNiceMetadata(ctx: GrayContext, md: Metadata | undefined, overwrite: boolean): Metadata | undefined {
+  let out: Metadata | undefined;
+  const entries = ctx.entries;
+  for (const key in entries) {
+    if (!overwrite && md !== undefined && md.has(key)) continue;
+    out ??= md === undefined ? Metadata() : Metadata(md);
+    niceMetadataCarrier.set(out, key, entries[key]!);
+  }
+  return out ?? md;
+}
+
+function sourceContext(source: NiceGrayForwardSource, options: NiceForwardGrayMetadataOptions | undefined): GrayContext | undefined {
+  if (source === undefined) return getGrayContext();
+  if (isNiceMetadata(source)) return extractGrayContext(source, niceMetadataCarrier, resolvePolicy(options));
+  if (isContext(source)) return source;
+  if (typeof source !== 'object' || source === null) return undefined;
+  const call = source as { metadata?: unknown; gray?: unknown };
+  if (isContext(call.gray)) return call.gray;
+  if (isNiceMetadata(call.metadata)) return extractGrayContext(call.metadata, niceMetadataCarrier, resolvePolicy(options));
+  return undefined;
+}
+
+/**
+ * Builds the nice-grpc `Metadata` to pass on to a downstream call (`{ metadata }` call option).
+ *
+ * @param source - a `GrayContext`; a nice-grpc server `CallContext` (its `.gray` when
+ *   `grayServerMiddleware` set it, else read from `.metadata`); incoming `Metadata`; or nothing,
+ *   for the current context. Anything else forwards nothing. Never throws on bad input.
+ * @param into - metadata to add to (modified in place; its own keys are kept unless
+ *   `options.overwrite`). Default: a new `Metadata`.
+ * @param options - policy used to read a `CallContext`/`Metadata` (default: all defaults), `overwrite` (default `false`).
+ * @example
+ * const reply = await pricing.quote(req, { metadata: forwardGrayMetadata(context) });
+ */
+export function forwardGrayMetadata(source?: NiceGrayForwardSource, into?: Metadata, options?: NiceForwardGrayMetadataOptions): Metadata {
+  const md = into ?? Metadata();
+  const ctx = sourceContext(source, options);
+  if (ctx === undefined) return md;
+  const overwrite = options?.overwrite === true;
+  const entries = ctx.entries;
+  for (const key in entries) {
+    if (overwrite || !md.has(key)) niceMetadataCarrier.set(md, key, entries[key]!);
+  }
+  return md;
+}
