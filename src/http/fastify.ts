@@ -1,0 +1,54 @@
+/**
+ * Fastify 5 plugin: establishes the gray context in an `onRequest` hook and re-enters it in
+ * `preValidation`, so route handlers (with or without a request body) and async hooks see it.
+ * @packageDocumentation
+ */
+import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import { grayStorage, type GrayContext } from '../core/context.js';
+import { createHttpEdge, type GrayHttpOptions, type HttpEdge } from './edge.js';
+
+/**
+ * The graylane Fastify plugin: `await app.register(grayFastifyPlugin, options)`. Options are
+ * those of `grayHttpMiddleware` (`trustIncoming` default `false`, `trust`, `rules`, `healthPaths`,
+ * `echoStage`, policy options); bad options make `register` / `ready` reject with `GrayConfigError`.
+ *
+ * It escapes Fastify's encapsulation (as `fastify-plugin` does, via `Symbol.for('skip-override')`),
+ * so its hooks apply to every route of the instance it is registered on, including routes
+ * registered in sibling plugins.
+ *
+ * How the context reaches the handler: `onRequest` runs `done` inside `AsyncLocalStorage.run`,
+ * which covers `onRequest` and `preParsing` hooks. Fastify then reads the body from the request
+ * stream's events, which run in the socket's context, so `preValidation` runs `done` inside the
+ * same context again; `preHandler` hooks and the handler follow from there (the pattern of
+ * `@fastify/request-context`). No `enterWith` is used.
+ */
+export const grayFastifyPlugin: FastifyPluginCallback<GrayHttpOptions> = (fastify, options, done) => {
+  let edge: HttpEdge;
+  try {
+    edge = createHttpEdge(options);
+  } catch (err) {
+    done(err as Error);
+    return;
+  }
+  const storage = grayStorage();
+  const contexts = new WeakMap<FastifyRequest, GrayContext>();
+
+  fastify.addHook('onRequest', (request, reply, next) => {
+    const ctx = edge.resolve(request.raw);
+    if (ctx === undefined) return next();
+    contexts.set(request, ctx);
+    if (edge.echoHeader !== undefined && !reply.hasHeader(edge.echoHeader)) reply.header(edge.echoHeader, ctx.stage);
+    storage.run(ctx, next);
+  });
+
+  fastify.addHook('preValidation', (request, _reply, next) => {
+    const ctx = contexts.get(request);
+    if (ctx === undefined) return next();
+    storage.run(ctx, next);
+  });
+  done();
+};
+
+// What fastify-plugin sets: skip the encapsulating child context, and a readable name in errors.
+(grayFastifyPlugin as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+(grayFastifyPlugin as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'graylane';
