@@ -33,8 +33,9 @@ async function* startLater<Req, Res>(call: ClientMiddlewareCall<Req, Res>, optio
  *
  * Adds the gray context's entries to a copy of the call's `metadata` (the caller's `Metadata`
  * object is never modified; keys the caller set win unless `overwrite`). The context is read when
- * the client method is called if this is the first middleware `use`d on the factory; otherwise (or
- * when there is no context at that moment) when the call starts — for streaming responses, when
+ * the client method is called if this is the outermost client middleware — the one `use`d LAST on
+ * the factory, since nice-grpc runs the last-used client middleware first. Otherwise (or when there
+ * is no context at that moment) it is read when the call starts — for streaming responses, when
  * iteration starts. The call itself then runs inside that context.
  */
 export function grayClientMiddleware(options: GrayClientMiddlewareOptions = {}): ClientMiddleware {
