@@ -7,7 +7,6 @@ import { GrayConfigError } from './errors.js';
 import {
   DEFAULT_STAGE,
   RELEASE_STAGE_KEY,
-  checkValue,
   isValidKey,
   parseStage,
   type GrayInvalidReason,

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The README's test command (`npm test`): makes sure etcd is installed (routing tests run a real one),
+// runs the suite on the newest grpc-js and the grpc-js suites again on the lowest supported one,
+// and ends with one plain line `tests: N passed, N failed` computed from vitest's JSON reports.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+function ensureEtcd() {
+  if (has('etcd')) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (root && has('apt-get')) {
+    console.log('[graylane] installing etcd-server (Debian) for the routing tests…');
+    spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null'], { stdio: 'inherit' });
+  }
+  if (!has('etcd')) console.warn('[graylane] etcd not found: install it (`apt-get install -y etcd-server`); the etcd routing tests will fail.');
+}
+
+function run(label, args, report) {
+  rmSync(report, { force: true });
+  console.log(`\n[graylane] ${label}`);
+  const res = spawnSync('npx', ['vitest', 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { stdio: 'inherit' });
+  if (!existsSync(report)) return { passed: 0, failed: 1, ok: false };
+  const json = JSON.parse(readFileSync(report, 'utf8'));
+  const failed = json.numFailedTests + (json.numFailedTestSuites ?? 0);
+  return { passed: json.numPassedTests, failed, ok: res.status === 0 && failed === 0 && json.numTotalTests > 0 };
+}
+
+ensureEtcd();
+const extra = process.argv.slice(2);
+const results = [
+  run('suite on the installed @grpc/grpc-js', extra, '.vitest-report.json'),
+  ...(extra.length === 0 ? [run('grpc-js suites on the lowest supported @grpc/grpc-js (1.10.x)', ['-c', 'vitest.lowest.config.ts'], '.vitest-report-lowest.json')] : []),
+];
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);
