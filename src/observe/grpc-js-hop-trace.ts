@@ -1,0 +1,161 @@
+/**
+ * grpc-js interceptors of the hop trace: the server reports its hop (and its downstream calls')
+ * in the `x-gray-hops` trailer of traced calls; the client collects downstream trailers and can opt
+ * a call into tracing.
+ * @packageDocumentation
+ */
+import * as grpc from '@grpc/grpc-js';
+import { hostname } from 'node:os';
+import type { Interceptor, InterceptingListener, Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor, StatusObject } from '@grpc/grpc-js';
+import { extractGrayContext } from '../core/carrier.js';
+import { getGrayContext, grayStorage, type GrayContext } from '../core/context.js';
+import { GrayConfigError } from '../core/errors.js';
+import { defaultGrayPolicy, makeContext, type GrayPolicy } from '../core/policy.js';
+import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
+import { HopCollector, getHopCollector, setHopCollector } from './hop-collector.js';
+import { HOP_TRACE_KEY, HOPS_TRAILER_KEY, isHopName } from './hop-trace.js';
+
+/** Options of {@link grayHopTraceServerInterceptor}. */
+export interface GrayHopTraceServerOptions {
+  /** Service name reported in this server's hop. Required; `[A-Za-z0-9._:@/-]`, 1–128 characters. */
+  readonly service: string;
+  /** Instance name reported in this server's hop. Default `<hostname>:<pid>` (other characters become `_`). */
+  readonly instance?: string;
+  /** Policy used to read the stage when no gray context is current. Default: the default policy. */
+  readonly policy?: GrayPolicy;
+}
+
+type AnyListener = Parameters<ServerInterceptingCallInterface['start']>[0];
+type Call = ServerInterceptingCallInterface;
+
+function forwardMetadata(next: AnyListener, md: Metadata): void { next.onReceiveMetadata(md); }
+function forwardMessage(next: AnyListener, message: unknown): void { next.onReceiveMessage(message); }
+function forwardHalfClose(next: AnyListener): void { next.onReceiveHalfClose(); }
+function forwardCancel(next: AnyListener): void { next.onCancel(); }
+
+/** Untraced calls pass straight through after one metadata lookup; traced calls run in their own context. */
+class HopServerListener {
+  private ctx: GrayContext | undefined;
+
+  constructor(
+    private readonly next: AnyListener,
+    private readonly call: Call,
+    private readonly options: { service: string; instance: string; policy: GrayPolicy },
+  ) {}
+
+  onReceiveMetadata(md: Metadata): void {
+    const flag = md.get(HOP_TRACE_KEY)[0];
+    if (flag !== '1') return this.next.onReceiveMetadata(md);
+    const { service, instance, policy } = this.options;
+    const base = getGrayContext() ?? extractGrayContext(md, grpcMetadataCarrier, policy);
+    // A context object of this request's own: it keys the collector and forwards the flag downstream.
+    const ctx = makeContext(base.stage, base.explicit, { ...base.entries, [HOP_TRACE_KEY]: '1' });
+    const collector = new HopCollector({ depth: 0, service, instance, stage: base.stage, explicit: base.explicit });
+    setHopCollector(ctx, collector);
+    this.ctx = ctx;
+    // Wrap whatever sendStatus is installed now: every interceptor has patched it by this point.
+    const call = this.call;
+    const sendStatus = call.sendStatus;
+    call.sendStatus = (status) => {
+      const trailers = status.metadata?.clone() ?? new grpc.Metadata();
+      trailers.set(HOPS_TRAILER_KEY, collector.encode());
+      sendStatus.call(call, { ...status, metadata: trailers });
+    };
+    grayStorage().run(ctx, forwardMetadata, this.next, md);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    if (this.ctx === undefined) return this.next.onReceiveMessage(message);
+    grayStorage().run(this.ctx, forwardMessage, this.next, message);
+  }
+
+  onReceiveHalfClose(): void {
+    if (this.ctx === undefined) return this.next.onReceiveHalfClose();
+    grayStorage().run(this.ctx, forwardHalfClose, this.next);
+  }
+
+  onCancel(): void {
+    if (this.ctx === undefined) return this.next.onCancel();
+    grayStorage().run(this.ctx, forwardCancel, this.next);
+  }
+}
+
+function defaultInstance(): string {
+  return `${hostname()}:${process.pid}`.replace(/[^A-Za-z0-9._:@/-]/g, '_').slice(0, 128);
+}
+
+/**
+ * Creates a grpc-js server interceptor that, for calls carrying `x-gray-trace: 1`, adds this
+ * server's hop — service, instance, resolved stage, explicit — and the hops of the downstream calls
+ * it made in that request to the `x-gray-hops` response trailer. List it **after**
+ * `grayServerInterceptor()`. A traced call's context carries `x-gray-trace: 1`, so
+ * `grayClientInterceptor` forwards the flag; give downstream clients
+ * {@link grayHopTraceClientInterceptor} too so their trailers are collected.
+ * Untraced calls cost one metadata lookup.
+ *
+ * @throws GrayConfigError for a missing or invalid `service` / `instance`.
+ */
+export function grayHopTraceServerInterceptor(options: GrayHopTraceServerOptions): ServerInterceptor {
+  const service = options?.service;
+  if (typeof service !== 'string' || !isHopName(service)) {
+    throw new GrayConfigError(`graylane/observe: hop trace needs a service name of [A-Za-z0-9._:@/-] (1–128 characters), got ${JSON.stringify(service)}.`);
+  }
+  const instance = options.instance ?? defaultInstance();
+  if (typeof instance !== 'string' || !isHopName(instance)) {
+    throw new GrayConfigError(`graylane/observe: instance ${JSON.stringify(instance)} must be [A-Za-z0-9._:@/-], 1–128 characters.`);
+  }
+  const state = { service, instance, policy: options.policy ?? defaultGrayPolicy() };
+  return (_descriptor, call) => {
+    const start = call.start;
+    call.start = (next) => start.call(call, new HopServerListener(next, call, state));
+    return call as ServerInterceptingCall;
+  };
+}
+
+/** Options of {@link grayHopTraceClientInterceptor}. */
+export interface GrayHopTraceClientOptions {
+  /** Ask for a trace on every call made through this interceptor (a debugging client, a CLI). Default `false`. */
+  readonly trace?: boolean;
+}
+
+/** Hands the downstream trailer to the request's collector (one-argument methods: grpc-js uses it as-is). */
+class HopClientListener implements InterceptingListener {
+  constructor(private readonly next: InterceptingListener, private readonly collector: HopCollector) {}
+  onReceiveMetadata(md: Metadata): void { this.next.onReceiveMetadata(md); }
+  onReceiveMessage(message: unknown): void { this.next.onReceiveMessage(message); }
+  onReceiveStatus(status: StatusObject): void {
+    this.collector.addDownstream(status.metadata?.get(HOPS_TRAILER_KEY)[0]);
+    this.next.onReceiveStatus(status);
+  }
+}
+
+function withFlag(md: Metadata): Metadata {
+  if (md.get(HOP_TRACE_KEY).length > 0) return md;
+  const out = md.clone();
+  out.set(HOP_TRACE_KEY, '1');
+  return out;
+}
+
+/**
+ * Creates a grpc-js client interceptor for the hop trace. Inside a traced request it adds
+ * `x-gray-trace: 1` to the call (when missing) and collects the call's `x-gray-hops` trailer into
+ * the request's trace; with `{ trace: true }` it asks for a trace on every call. Outside traced
+ * requests (and without `trace`) it costs one store and one WeakMap lookup per call.
+ */
+export function grayHopTraceClientInterceptor(options: GrayHopTraceClientOptions = {}): Interceptor {
+  const always = options.trace === true;
+  const requester: Partial<grpc.Requester> = {
+    start(md, listener, next) {
+      const collector = getHopCollector(getGrayContext());
+      if (collector !== undefined) return next(withFlag(md), new HopClientListener(listener as InterceptingListener, collector));
+      next(always ? withFlag(md) : md, listener);
+    },
+  };
+  return (callOptions, nextCall) => new grpc.InterceptingCall(nextCall(callOptions), requester);
+}
+
+/** Adds `x-gray-trace: 1` to `md` (default: a new `Metadata`) so the call returns its hop trace. */
+export function withHopTrace(md: Metadata = new grpc.Metadata()): Metadata {
+  md.set(HOP_TRACE_KEY, '1');
+  return md;
+}

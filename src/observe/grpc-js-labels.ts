@@ -1,0 +1,53 @@
+/**
+ * go-grpc-prometheus label values for grpc-js calls: type, service, method and code name.
+ * @packageDocumentation
+ */
+
+/** `grpc_type` values, as go-grpc-prometheus names them. */
+export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
+
+const CODE_NAMES: readonly string[] = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
+  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
+  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+];
+
+/** The gRPC code's name (`'OK'`, `'UNAVAILABLE'`, …); anything outside 0–16 is `'UNKNOWN'`. */
+export function grpcCodeName(code: number | undefined): string {
+  return (code === undefined ? undefined : CODE_NAMES[code]) ?? 'UNKNOWN';
+}
+
+/** `grpc_type` of a method from its streaming flags. */
+export function grpcType(requestStream: boolean, responseStream: boolean): GrpcType {
+  if (requestStream) return responseStream ? 'bidi_stream' : 'client_stream';
+  return responseStream ? 'server_stream' : 'unary';
+}
+
+/** Splits `/pkg.Service/Method` into `[service, method]`; a path without that shape gives `['unknown', 'unknown']`. */
+export function splitMethodPath(path: string): [string, string] {
+  const slash = path.lastIndexOf('/');
+  if (slash <= 1 || path[0] !== '/') return ['unknown', 'unknown'];
+  return [path.slice(1, slash), path.slice(slash + 1)];
+}
+
+/** Label values of one method: computed once per path and cached by the caller. */
+export interface MethodLabels {
+  readonly type: GrpcType;
+  readonly service: string;
+  readonly method: string;
+}
+
+/** Caches {@link MethodLabels} per method path (bounded: the paths a server or client knows). */
+export class MethodLabelCache {
+  private readonly byPath = new Map<string, MethodLabels>();
+
+  get(path: string, requestStream: boolean, responseStream: boolean): MethodLabels {
+    let labels = this.byPath.get(path);
+    if (labels === undefined) {
+      const [service, method] = splitMethodPath(path);
+      labels = { type: grpcType(requestStream, responseStream), service, method };
+      this.byPath.set(path, labels);
+    }
+    return labels;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Log fields of the current gray context for any logger, and a ready pino `mixin`.
+ * @packageDocumentation
+ */
+import { getGrayContext } from '../core/context.js';
+import { GrayConfigError } from '../core/errors.js';
+import { isValidKey } from '../core/stage.js';
+import type { GrayPolicy } from '../core/policy.js';
+
+/** Options of {@link grayLogFields} and {@link grayPinoMixin}. */
+export interface GrayLogFieldsOptions {
+  /** Field name of the stage. Default `'release_stage'`. */
+  readonly stageField?: string;
+  /**
+   * Propagated keys to log besides the stage: an array of keys (field name = key with every
+   * character outside `[A-Za-z0-9_]` replaced by `_`, e.g. `x-user-group` → `x_user_group`) or a
+   * `{ key: fieldName }` map. A key absent from the context is left out. Default: none.
+   */
+  readonly keys?: readonly string[] | Readonly<Record<string, string>>;
+  /**
+   * Outside any request, log the default stage (`{ release_stage: 'stable' }`) instead of nothing.
+   * Default `false`: outside a request the fields are `{}`.
+   */
+  readonly includeDefault?: boolean;
+  /** Policy naming the default stage for `includeDefault`. Default: the default policy (`'stable'`). */
+  readonly policy?: GrayPolicy;
+}
+
+/** Returns the log fields of the current context; a new object on every call. */
+export type GrayLogFieldsFn = () => Record<string, string | boolean>;
+
+function fieldName(key: string): string {
+  return key.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/**
+ * Builds a function returning `{ release_stage, ...extra keys }` for the current gray context, e.g.
+ * for `logger.child(fields())` or a structured logger's context hook. Cheap: one store lookup and
+ * one small object per call.
+ *
+ * @throws GrayConfigError for an invalid key or field name.
+ */
+export function grayLogFieldsFn(options: GrayLogFieldsOptions = {}): GrayLogFieldsFn {
+  const stageField = options.stageField ?? 'release_stage';
+  if (typeof stageField !== 'string' || stageField.length === 0) {
+    throw new GrayConfigError('graylane/observe: stageField must be a non-empty string.');
+  }
+  const pairs: Array<[string, string]> = Array.isArray(options.keys)
+    ? (options.keys as readonly string[]).map((k) => [k, fieldName(k)])
+    : Object.entries(options.keys ?? {});
+  for (const [key, field] of pairs) {
+    if (typeof key !== 'string' || !isValidKey(key) || typeof field !== 'string' || field.length === 0) {
+      throw new GrayConfigError(`graylane/observe: log key ${JSON.stringify(key)} → ${JSON.stringify(field)} is invalid; use lower-case metadata keys and non-empty field names.`);
+    }
+  }
+  const defaultStage = options.includeDefault === true ? (options.policy?.defaultStage ?? 'stable') : undefined;
+  return () => {
+    const ctx = getGrayContext();
+    const out: Record<string, string | boolean> = {};
+    if (ctx === undefined) {
+      if (defaultStage !== undefined) out[stageField] = defaultStage;
+      return out;
+    }
+    out[stageField] = ctx.stage;
+    for (let i = 0; i < pairs.length; i++) {
+      const [key, field] = pairs[i]!;
+      const value = ctx.entries[key];
+      if (value !== undefined) out[field] = value;
+    }
+    return out;
+  };
+}
+
+/**
+ * The log fields of the current gray context: `{ release_stage: 'canary', ...configured keys }`,
+ * or `{}` outside a request (unless `includeDefault`). For repeated use build the function once
+ * with {@link grayLogFieldsFn}.
+ */
+export function grayLogFields(options?: GrayLogFieldsOptions): Record<string, string | boolean> {
+  return grayLogFieldsFn(options)();
+}
+
+/**
+ * A pino `mixin`: `pino({ mixin: grayPinoMixin() })` adds `release_stage` (and configured keys) to
+ * every line logged inside a request. Returns a fresh object per line (pino merges into it).
+ * Same options and defaults as {@link grayLogFieldsFn}.
+ */
+export function grayPinoMixin(options?: GrayLogFieldsOptions): () => Record<string, string | boolean> {
+  return grayLogFieldsFn(options);
+}
