@@ -1,0 +1,59 @@
+/**
+ * The package as published: `npm pack`, install the tarball into an empty project next to only its
+ * peers (@grpc/grpc-js, @grpc/proto-loader), and run consumers that use the public names only.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+const repo = resolve(import.meta.dirname, '../..');
+let dir: string;
+
+describe('published tarball', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'graylane-pack-'));
+    await exec('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: repo, timeout: 120_000 });
+    const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `./${tarball}`, '@grpc/grpc-js@^1.14', '@grpc/proto-loader@^0.8'], { cwd: dir, timeout: 180_000 });
+    cpSync(join(import.meta.dirname, 'consumer'), dir, { recursive: true });
+  }, 300_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a 3-hop chain over all four call types loses no tag', async () => {
+    const { stdout } = await exec('node', ['chain.mjs'], { cwd: dir, timeout: 60_000 });
+    const { checked, bad } = JSON.parse(stdout) as { checked: number; bad: number };
+    expect(bad).toBe(0);
+    // Records per call: unary 1+2+2, server stream 1+2+2, client stream 2+3+3, bidi 2+2+2.
+    expect(checked).toBe(50 * (5 + 5 + 8 + 6));
+  });
+
+  it('ESM and CommonJS copies share one context store and the GrayConfigError brand', async () => {
+    const { stdout } = await exec('node', ['dual.mjs'], { cwd: dir, timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({
+      seen: 'canary', brand: true, md: { 'x-release-stage': 'canary' }, esmPolicy: 'function', cjsInterceptor: 'function',
+    });
+  });
+
+  it('type-checks a strict TypeScript consumer against the shipped declarations', async () => {
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, skipLibCheck: true, typeRoots: [join(repo, 'node_modules/@types')], types: ['node'] },
+      files: ['consumer.ts'],
+    }));
+    await expect(exec('node', [join(repo, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: dir, timeout: 60_000 })).resolves.toBeDefined();
+  });
+
+  it('ships no tests or sources, only dist, protos and docs', async () => {
+    const { stdout } = await exec('tar', ['-tzf', readdirSync(dir).find((f) => f.endsWith('.tgz'))!], { cwd: dir });
+    const files = stdout.trim().split('\n');
+    expect(files).toContain('package/dist/index.js');
+    expect(files).toContain('package/dist/grpc-js/index.cjs');
+    expect(files).toContain('package/protos/graylane/hop/v1/hop.proto');
+    expect(files).toContain('package/LICENSE');
+    expect(files.filter((f) => f.startsWith('package/test/') || f.startsWith('package/src/'))).toEqual([]);
+  });
+});
