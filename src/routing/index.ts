@@ -1,0 +1,19 @@
+/**
+ * graylane routing for `@grpc/grpc-js`: per-call, stage-aware routing through a custom resolver
+ * (`graylane:///<service>`) and load-balancing policy, fed by a registry (static, file or etcd).
+ * @packageDocumentation
+ */
+export { registerGrayRouting, assertGrayRouting } from './register.js';
+export type { GrayRoutingOptions, GrayRouting } from './register.js';
+export { createStaticRegistry } from './static-registry.js';
+export type { StaticGrayRegistry } from './static-registry.js';
+export type {
+  GrayInstance,
+  GrayFallbackMode,
+  GrayServiceRules,
+  GrayServiceSnapshot,
+  GrayRegistry,
+  GrayRegistryStatus,
+  GrayRegistryHooks,
+} from './types.js';
+export type { GrpcModule } from './grpc-compat.js';

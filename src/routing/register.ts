@@ -1,0 +1,134 @@
+/**
+ * `registerGrayRouting`: the explicit, idempotent call that installs the `graylane` resolver scheme
+ * and load-balancing policy on grpc-js.
+ * @packageDocumentation
+ */
+import * as defaultGrpc from '@grpc/grpc-js';
+import { GrayConfigError } from '../core/errors.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
+import { createBalancerClass } from './balancer.js';
+import { assertRoutingSupport, type GrpcModule } from './grpc-compat.js';
+import { GRAY_POLICY_NAME, GrayLbConfig } from './lb-config.js';
+import { createResolverClass } from './resolver.js';
+import { moduleEntry, routingTable, type RoutingEntry } from './routing-table.js';
+import type { GrayRegistry } from './types.js';
+
+/** Options of {@link registerGrayRouting}. */
+export interface GrayRoutingOptions {
+  /** Where instances and rules come from (`createFileRegistry`, `createEtcdRegistry`, `createStaticRegistry`). Required. */
+  readonly registry: GrayRegistry;
+  /**
+   * Policy that reads each call's stage (stage key, aliases, allowlist, default stage). Use the same
+   * policy as your interceptors. Default: the default policy (`x-release-stage`, default stage `stable`).
+   */
+  readonly policy?: GrayPolicy;
+  /** URI scheme of targets routed through `registry`: `<scheme>:///<service>`. Default `'graylane'`. */
+  readonly scheme?: string;
+  /**
+   * The `@grpc/grpc-js` module your clients are built with, when it is not the copy graylane
+   * resolves (e.g. a bundled or nested copy). Default: `import('@grpc/grpc-js')` as seen by graylane.
+   */
+  readonly grpc?: GrpcModule;
+  /** Least time between two answers to grpc-js re-resolution requests, in ms. Default `1000`. */
+  readonly reresolveIntervalMs?: number;
+}
+
+/** A registration made by {@link registerGrayRouting}. */
+export interface GrayRouting {
+  readonly scheme: string;
+  readonly registry: GrayRegistry;
+  readonly policy: GrayPolicy;
+  /** The target of a service: `target('shop.Price')` → `'graylane:///shop.Price'`. */
+  target(service: string): string;
+  /**
+   * Removes the registration so the scheme can be registered again (e.g. with another registry).
+   * Channels created before keep their registry; new channels fail until re-registered. Does not
+   * close the registry.
+   */
+  close(): void;
+}
+
+const SCHEME_PATTERN = /^[a-z][a-z0-9+.-]{0,31}$/;
+
+function toHandle(entry: RoutingEntry): GrayRouting {
+  return {
+    scheme: entry.scheme,
+    registry: entry.registry,
+    policy: entry.policy,
+    target: (service) => `${entry.scheme}:///${service}`,
+    close() {
+      if (entry.closed) return;
+      entry.closed = true;
+      routingTable().byId.delete(entry.id);
+    },
+  };
+}
+
+/**
+ * Installs graylane routing on grpc-js: the resolver scheme (`graylane` by default) and the
+ * `graylane` LB policy. A client for `graylane:///<service>` then routes every call by the stage in
+ * its metadata (read at pick time, so keys added by `grayClientInterceptor` count).
+ *
+ * Idempotent: calling it again with the same registry and policy returns the same registration.
+ * Nothing happens at import time.
+ *
+ * @throws GrayConfigError when grpc-js is older than 1.10, an option is invalid, or the scheme is
+ *   already registered with a different registry or policy (close the first registration, or use
+ *   another `scheme`).
+ */
+export function registerGrayRouting(options: GrayRoutingOptions): GrayRouting {
+  if (typeof options !== 'object' || options === null) {
+    throw new GrayConfigError('graylane: registerGrayRouting(options) needs an options object with a registry.');
+  }
+  const { registry } = options;
+  if (typeof registry?.getService !== 'function' || typeof registry.watchService !== 'function') {
+    throw new GrayConfigError('graylane: registerGrayRouting: `registry` is required (createFileRegistry, createEtcdRegistry or createStaticRegistry).');
+  }
+  const mod = options.grpc ?? defaultGrpc;
+  assertRoutingSupport(mod);
+  const scheme = options.scheme ?? GRAY_POLICY_NAME;
+  if (!SCHEME_PATTERN.test(scheme) || scheme === 'dns' || scheme === 'unix' || scheme === 'ipv4' || scheme === 'ipv6') {
+    throw new GrayConfigError(`graylane: scheme ${JSON.stringify(scheme)} is not a usable URI scheme; use lower-case letters, e.g. 'graylane'.`);
+  }
+  const interval = options.reresolveIntervalMs ?? 1000;
+  if (!Number.isFinite(interval) || interval < 0) {
+    throw new GrayConfigError(`graylane: reresolveIntervalMs must be a non-negative number of milliseconds, got ${String(options.reresolveIntervalMs)}.`);
+  }
+  const policy = options.policy ?? defaultGrayPolicy();
+  const perModule = moduleEntry(mod);
+  const existing = perModule.schemes.get(scheme);
+  if (existing !== undefined && !existing.closed) {
+    if (existing.registry === registry && existing.policy === policy) return toHandle(existing);
+    throw new GrayConfigError(
+      `graylane: scheme '${scheme}' is already routed with a different registry or policy; call close() on the first registration, or pass another \`scheme\`.`,
+    );
+  }
+  const table = routingTable();
+  const entry: RoutingEntry = { id: table.nextId++, scheme, registry, policy, reresolveIntervalMs: interval, closed: false };
+  table.byId.set(entry.id, entry);
+  const firstForScheme = existing === undefined;
+  perModule.schemes.set(scheme, entry);
+  if (!perModule.balancerInstalled) {
+    mod.experimental.registerLoadBalancerType(GRAY_POLICY_NAME, createBalancerClass(mod) as never, GrayLbConfig as never);
+    perModule.balancerInstalled = true;
+  }
+  if (firstForScheme) {
+    mod.experimental.registerResolver(scheme, createResolverClass(mod, () => perModule.schemes.get(scheme), scheme));
+  }
+  assertGrayRouting(mod);
+  return toHandle(entry);
+}
+
+/**
+ * Throws `GrayConfigError` unless the `graylane` LB policy is registered on `grpc` (default: the
+ * grpc-js graylane resolves). Use it at startup when clients may be built with another copy of
+ * grpc-js, which would otherwise fall back to `pick_first` silently.
+ */
+export function assertGrayRouting(grpc: GrpcModule = defaultGrpc): void {
+  assertRoutingSupport(grpc);
+  if (!grpc.experimental.isLoadBalancerNameRegistered(GRAY_POLICY_NAME)) {
+    throw new GrayConfigError(
+      "graylane: the 'graylane' LB policy is not registered on this @grpc/grpc-js copy; call registerGrayRouting({ registry, grpc }) with the grpc-js module your clients use, and keep a single copy of @grpc/grpc-js installed.",
+    );
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Process-wide table of active routing registrations, shared by every copy of graylane through a
+ * `Symbol.for` slot (the LB policy registered by one copy must find registrations made by another).
+ * @packageDocumentation
+ */
+import type { GrayPolicy } from '../core/policy.js';
+import type { GrayRegistry } from './types.js';
+
+/** One `registerGrayRouting` registration. */
+export interface RoutingEntry {
+  readonly id: number;
+  readonly scheme: string;
+  readonly registry: GrayRegistry;
+  readonly policy: GrayPolicy;
+  readonly reresolveIntervalMs: number;
+  closed: boolean;
+}
+
+/** Per grpc-js module: which schemes it routes, and whether the LB policy is installed. */
+export interface ModuleEntry {
+  readonly schemes: Map<string, RoutingEntry>;
+  balancerInstalled: boolean;
+}
+
+interface Table {
+  nextId: number;
+  readonly byId: Map<number, RoutingEntry>;
+  readonly byModule: WeakMap<object, ModuleEntry>;
+}
+
+const SLOT = Symbol.for('graylane.routing-table.v1');
+
+/** The shared table (created on first use). */
+export function routingTable(): Table {
+  const g = globalThis as { [SLOT]?: Table };
+  return (g[SLOT] ??= { nextId: 1, byId: new Map(), byModule: new WeakMap() });
+}
+
+/** The module entry of a grpc-js module, created on first use. */
+export function moduleEntry(mod: object): ModuleEntry {
+  const table = routingTable();
+  let entry = table.byModule.get(mod);
+  if (entry === undefined) table.byModule.set(mod, (entry = { schemes: new Map(), balancerInstalled: false }));
+  return entry;
+}

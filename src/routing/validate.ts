@@ -1,0 +1,134 @@
+/**
+ * Validation of registry content (instances, rules, addresses). Throws `GrayConfigError` with a
+ * message that names the offending entry and says what to fix.
+ * @packageDocumentation
+ */
+import { GrayConfigError } from '../core/errors.js';
+import { parseStage } from '../core/stage.js';
+import type { GrayFallbackMode, GrayInstance, GrayServiceRules } from './types.js';
+
+const SERVICE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;
+const HOST_PATTERN = /^[A-Za-z0-9_.-]+$/;
+const MAX_WEIGHT = 1000;
+
+/** A parsed `host:port`. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Parses `host:port` or `[v6]:port`; `undefined` when malformed. */
+export function parseAddress(address: string): HostPort | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
+  if (match === null) return undefined;
+  const host = match[1] ?? match[2]!;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  if (match[1] === undefined && !HOST_PATTERN.test(host)) return undefined;
+  return { host, port };
+}
+
+/** Throws unless `service` is a valid service name (letters, digits, `_`, `.`, `-`; at most 200). */
+export function requireService(service: unknown, where: string): string {
+  if (typeof service !== 'string' || !SERVICE_PATTERN.test(service)) {
+    throw new GrayConfigError(
+      `graylane: ${where}: service ${JSON.stringify(service)} is not valid; use letters, digits, '_', '.' or '-' (at most 200 characters), e.g. 'shop.Price'.`,
+    );
+  }
+  return service;
+}
+
+/** Throws unless `stage` is already a normalised stage (lower-case `^[a-z0-9][a-z0-9._-]{0,63}$`). */
+export function requireRegistryStage(stage: unknown, where: string): string {
+  const parsed = typeof stage === 'string' ? parseStage(stage) : undefined;
+  if (parsed === undefined || !parsed.ok || parsed.stage !== stage) {
+    throw new GrayConfigError(
+      `graylane: ${where}: stage ${JSON.stringify(stage)} is not valid; use lower-case ^[a-z0-9][a-z0-9._-]{0,63}$, e.g. 'stable' or 'canary'.`,
+    );
+  }
+  return parsed.stage;
+}
+
+function requireMeta(meta: unknown, where: string): Readonly<Record<string, string>> | undefined {
+  if (meta === undefined) return undefined;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    throw new GrayConfigError(`graylane: ${where}: meta must be an object of string values.`);
+  }
+  for (const [k, v] of Object.entries(meta)) {
+    if (typeof v !== 'string') throw new GrayConfigError(`graylane: ${where}: meta.${k} must be a string.`);
+  }
+  return Object.freeze({ ...(meta as Record<string, string>) });
+}
+
+/** Validates and freezes one instance. `where` prefixes error messages (e.g. `'instances[2]'`). */
+export function normalizeInstance(raw: unknown, where: string): GrayInstance {
+  if (typeof raw !== 'object' || raw === null) {
+    throw new GrayConfigError(`graylane: ${where} must be an object { service, address, stage, weight?, meta? }.`);
+  }
+  const value = raw as Record<string, unknown>;
+  const service = requireService(value.service, where);
+  const address = value.address;
+  if (typeof address !== 'string' || parseAddress(address) === undefined) {
+    throw new GrayConfigError(`graylane: ${where}: address ${JSON.stringify(address)} is not 'host:port' (IPv6 as '[::1]:50051').`);
+  }
+  const stage = requireRegistryStage(value.stage, where);
+  const weight = value.weight ?? 1;
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {
+    throw new GrayConfigError(`graylane: ${where}: weight ${JSON.stringify(value.weight)} must be an integer from 1 to ${MAX_WEIGHT}.`);
+  }
+  const meta = requireMeta(value.meta, where);
+  return Object.freeze({ service, address, stage, weight, ...(meta === undefined ? {} : { meta }) });
+}
+
+function stageList(value: unknown, field: string, where: string): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value)) throw new GrayConfigError(`graylane: ${where}: ${field} must be an array of stages.`);
+  return Object.freeze([...new Set(value.map((s, i) => requireRegistryStage(s, `${where}.${field}[${i}]`)))]);
+}
+
+/** Default rules: permissive, nothing strict, nothing disabled. */
+export const DEFAULT_RULES: Required<GrayServiceRules> = Object.freeze({
+  fallback: 'permissive',
+  strictStages: Object.freeze([]),
+  disabledStages: Object.freeze([]),
+});
+
+/** Validates rules and fills in defaults. */
+export function normalizeRules(raw: unknown, where: string): Required<GrayServiceRules> {
+  if (raw === undefined) return DEFAULT_RULES;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new GrayConfigError(`graylane: ${where} must be an object { fallback?, strictStages?, disabledStages? }.`);
+  }
+  const value = raw as Record<string, unknown>;
+  const fallback = value.fallback ?? 'permissive';
+  if (fallback !== 'permissive' && fallback !== 'strict') {
+    throw new GrayConfigError(`graylane: ${where}: fallback ${JSON.stringify(value.fallback)} must be 'permissive' or 'strict'.`);
+  }
+  return Object.freeze({
+    fallback: fallback as GrayFallbackMode,
+    strictStages: stageList(value.strictStages, 'strictStages', where),
+    disabledStages: stageList(value.disabledStages, 'disabledStages', where),
+  });
+}
+
+/** Validates a `{ [service]: rules }` map. */
+export function normalizeRuleMap(raw: unknown, where: string): ReadonlyMap<string, Required<GrayServiceRules>> {
+  const out = new Map<string, Required<GrayServiceRules>>();
+  if (raw === undefined) return out;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new GrayConfigError(`graylane: ${where} must be an object keyed by service name.`);
+  }
+  for (const [service, rules] of Object.entries(raw)) {
+    requireService(service, `${where}`);
+    out.set(service, normalizeRules(rules, `${where}.${service}`));
+  }
+  return out;
+}
+
+/** Rules with `stage` added to / removed from `disabledStages`. */
+export function withStageDisabled(rules: Required<GrayServiceRules>, stage: string, disabled: boolean): Required<GrayServiceRules> {
+  const set = new Set(rules.disabledStages);
+  if (disabled) set.add(stage);
+  else set.delete(stage);
+  return Object.freeze({ ...rules, disabledStages: Object.freeze([...set]) });
+}
