@@ -16,11 +16,12 @@ import { createHttpEdge, type GrayHttpOptions, type HttpEdge } from './edge.js';
  * so its hooks apply to every route of the instance it is registered on, including routes
  * registered in sibling plugins.
  *
- * How the context reaches the handler: `onRequest` runs `done` inside `AsyncLocalStorage.run`,
- * which covers `onRequest` and `preParsing` hooks. Fastify then reads the body from the request
- * stream's events, which run in the socket's context, so `preValidation` runs `done` inside the
- * same context again; `preHandler` hooks and the handler follow from there (the pattern of
- * `@fastify/request-context`). No `enterWith` is used.
+ * How the context reaches the handler: `onRequest` runs `done` inside `AsyncLocalStorage.run`, so
+ * the following `onRequest` and `preParsing` hooks run in it. Fastify keeps the async context across
+ * its own body parsing, but a hook that resumes from a foreign context (a pooled rate limiter, a
+ * queue) would drop it, so `preValidation` runs `done` inside the same context again; `preHandler`
+ * hooks and the handler follow from there (the pattern of `@fastify/request-context`). The context
+ * is kept per request in a `WeakMap`; no `enterWith` is used.
  */
 export const grayFastifyPlugin: FastifyPluginCallback<GrayHttpOptions> = (fastify, options, done) => {
   let edge: HttpEdge;
