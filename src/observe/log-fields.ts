@@ -77,8 +77,11 @@ export function grayLogFieldsFn(options: GrayLogFieldsOptions = {}): GrayLogFiel
  * with {@link grayLogFieldsFn}.
  */
 export function grayLogFields(options?: GrayLogFieldsOptions): Record<string, string | boolean> {
+  if (options === undefined) return (defaultFields ??= grayLogFieldsFn())();
   return grayLogFieldsFn(options)();
 }
+
+let defaultFields: GrayLogFieldsFn | undefined;
 
 /**
  * A pino `mixin`: `pino({ mixin: grayPinoMixin() })` adds `release_stage` (and configured keys) to

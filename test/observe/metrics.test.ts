@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Registry } from 'prom-client';
+import { GrayConfigError } from '../../src/core/errors.js';
+import { grayClientInterceptor } from '../../src/grpc-js/client-interceptor.js';
+import { grayServerInterceptor } from '../../src/grpc-js/server-interceptor.js';
+import { grayClientMetricsInterceptor } from '../../src/observe/grpc-js-client-metrics.js';
+import { grayServerMetricsInterceptor } from '../../src/observe/grpc-js-server-metrics.js';
+import { grayHttpMetricsMiddleware } from '../../src/observe/http-metrics.js';
+import { runWithStage } from '../../src/core/context.js';
+import { hopClient, startServer, type HopClient, type HopReply, type HopRequest, type RunningServer } from '../helpers/grpc.js';
+import { stageMetadata, unaryWithStatus } from './chain.js';
+
+type Values = Record<string, number>;
+
+/** Sums a metric's values by one label (histograms: their `_count` series). */
+async function sumBy(registry: Registry, name: string, label: string, filter: Record<string, string> = {}): Promise<Values> {
+  const metrics = await registry.getMetricsAsJSON();
+  const metric = metrics.find((m) => m.name === name);
+  expect(metric, name).toBeDefined();
+  const out: Values = {};
+  for (const v of metric!.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>) {
+    if (v.metricName !== undefined && !v.metricName.endsWith('_count') && v.metricName !== name) continue;
+    if (Object.entries(filter).some(([k, want]) => String(v.labels[k]) !== want)) continue;
+    const key = String(v.labels[label]);
+    out[key] = (out[key] ?? 0) + v.value;
+  }
+  return out;
+}
+
+const JUNK = ['Z'.repeat(100), '../../etc', 'blue', 'v2', 'canary ', 'CANARY', '', 'a b', 'rand-1', 'rand-2', 'rand-3'];
+
+describe('grpc-js metrics per stage', () => {
+  const serverRegistry = new Registry();
+  const clientRegistry = new Registry();
+  let running: RunningServer;
+  let client: HopClient;
+
+  beforeAll(async () => {
+    running = await startServer({
+      unary(call: grpc.ServerUnaryCall<HopRequest, HopReply>, cb: grpc.sendUnaryData<HopReply>) {
+        if (call.request.id.startsWith('fail')) return cb({ code: grpc.status.UNAVAILABLE, details: 'injected' });
+        cb(null, { id: call.request.id, hops: [] });
+      },
+    }, { interceptors: [grayServerInterceptor(), grayServerMetricsInterceptor({ registry: serverRegistry })] });
+    client = hopClient(running.address, { interceptors: [grayClientInterceptor(), grayClientMetricsInterceptor({ registry: clientRegistry })] });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await running?.close();
+  });
+
+  it('labels calls by stage and code, and folds junk stages into a bounded set', async () => {
+    const calls: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 20; i++) calls.push(unaryWithStatus(client, { id: `s${i}` }, stageMetadata('stable')));
+    for (let i = 0; i < 10; i++) calls.push(unaryWithStatus(client, { id: `c${i}` }, stageMetadata('canary')));
+    for (let i = 0; i < 4; i++) calls.push(unaryWithStatus(client, { id: `fail${i}` }, stageMetadata('canary')));
+    for (let i = 0; i < 5; i++) calls.push(runWithStage('canary', () => unaryWithStatus(client, { id: `ctx${i}` })));
+    for (const junk of JUNK) calls.push(unaryWithStatus(client, { id: `j-${junk}` }, stageMetadata(junk)));
+    for (let i = 0; i < 3; i++) calls.push(unaryWithStatus(client, { id: `none${i}` }));
+    await Promise.all(calls);
+
+    // Server: valid-but-unlisted stages (blue, v2, rand-*) → other; malformed ones (and 'canary ',
+    // whose trailing space grpc-js drops on the wire) → the default stage; 'CANARY' → canary.
+    const byStage = await sumBy(serverRegistry, 'grpc_server_handled_total', 'release_stage');
+    expect(byStage).toEqual({ stable: 20 + 5 + 3, canary: 10 + 4 + 5 + 1, other: 5 });
+    expect(await sumBy(serverRegistry, 'grpc_server_handled_total', 'grpc_code', { release_stage: 'canary' })).toEqual({ OK: 16, UNAVAILABLE: 4 });
+    expect(await sumBy(serverRegistry, 'grpc_server_handling_seconds', 'release_stage')).toEqual(byStage);
+    const text = await serverRegistry.metrics();
+    expect(text).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="graylane.hop.v1.Hop",grpc_method="Unary",grpc_code="UNAVAILABLE",release_stage="canary"} 4');
+
+    // Client: the caller labels what it sent, so 'canary ' counts as canary there.
+    const sent = { stable: 27, canary: 21, other: 5 };
+    expect(await sumBy(clientRegistry, 'grpc_client_handled_total', 'release_stage')).toEqual(sent);
+    expect(await sumBy(clientRegistry, 'grpc_client_handling_seconds', 'release_stage')).toEqual(sent);
+  });
+
+  it('keeps the stage label bounded for any junk a client sends', async () => {
+    const calls = Array.from({ length: 120 }, (_, i) =>
+      unaryWithStatus(client, { id: `r${i}` }, stageMetadata(`junk-${i}-${Math.random().toString(36).slice(2)}`)));
+    await Promise.all(calls);
+    const stages = Object.keys(await sumBy(serverRegistry, 'grpc_server_handled_total', 'release_stage'));
+    expect(stages.sort()).toEqual(['canary', 'other', 'stable']);
+  });
+
+  it('validates options at construction and reuses metrics already in the registry', () => {
+    expect(() => grayServerMetricsInterceptor({} as never)).toThrow(GrayConfigError);
+    expect(() => grayServerMetricsInterceptor({ registry: new Registry(), stages: [] })).toThrow(GrayConfigError);
+    expect(() => grayServerMetricsInterceptor({ registry: new Registry(), stages: ['Canary'] })).toThrow(GrayConfigError);
+    expect(() => grayServerMetricsInterceptor({ registry: new Registry(), buckets: [1, 0.5] })).toThrow(GrayConfigError);
+    expect(() => grayServerMetricsInterceptor({ registry: serverRegistry })).not.toThrow();
+    const clash = new Registry();
+    new Counter({ name: 'grpc_server_handled_total', help: 'x', labelNames: ['a'], registers: [clash] });
+    expect(() => grayServerMetricsInterceptor({ registry: clash })).toThrow(GrayConfigError);
+  });
+});
+
+describe('HTTP metrics middleware', () => {
+  const registry = new Registry();
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    const mw = grayHttpMetricsMiddleware({ registry, stages: ['stable', 'canary'] });
+    server = createServer((req, res) => mw(req, res, () => {
+      res.statusCode = req.url === '/boom' ? 503 : 200;
+      res.end('ok');
+    }));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('counts requests per stage and status with a bounded stage label', async () => {
+    const send = (path: string, stage?: string): Promise<Response> =>
+      fetch(base + path, { headers: stage === undefined ? {} : { 'x-release-stage': stage } }).then(async (r) => (await r.text(), r));
+    await Promise.all([
+      ...Array.from({ length: 6 }, () => send('/', 'canary')),
+      ...Array.from({ length: 2 }, () => send('/boom', 'canary')),
+      ...Array.from({ length: 4 }, () => send('/')),
+      ...JUNK.filter((j) => !/[^\x20-\x7e]/.test(j)).map((j) => send('/', j)),
+    ]);
+    const byStage = await sumBy(registry, 'http_requests_total', 'release_stage');
+    expect(Object.keys(byStage).sort()).toEqual(['canary', 'other', 'stable']);
+    expect(byStage['canary']).toBe(8 + 2);
+    expect(await sumBy(registry, 'http_requests_total', 'code', { release_stage: 'canary' })).toEqual({ 200: 8, 503: 2 });
+    expect(await sumBy(registry, 'http_request_duration_seconds', 'release_stage')).toEqual(byStage);
+  });
+});
