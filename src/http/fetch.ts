@@ -9,6 +9,9 @@ import { getGrayContext, type GrayContext } from '../core/context.js';
 /** Header shapes accepted by `fetch`: a `Headers` instance, an array of `[name, value]` pairs, or a plain object. */
 export type GrayHeadersInit = Headers | readonly (readonly [string, string])[] | Record<string, string>;
 
+/** What {@link withGrayHeaders} returns: a fresh, mutable copy (assignable to `fetch`'s `HeadersInit`). */
+export type GrayHeadersCopy = Headers | [string, string][] | Record<string, string>;
+
 const headersSetter: GraySetter<Headers> = {
   set: (h, key, value) => h.set(key, value),
   has: (h, key) => h.has(key),
@@ -35,8 +38,8 @@ function isHeaders(value: unknown): value is Headers {
 export function withGrayHeaders(headers?: Record<string, string>, ctx?: GrayContext): Record<string, string>;
 export function withGrayHeaders(headers: Headers, ctx?: GrayContext): Headers;
 export function withGrayHeaders(headers: readonly (readonly [string, string])[], ctx?: GrayContext): [string, string][];
-export function withGrayHeaders(headers?: GrayHeadersInit, ctx?: GrayContext): GrayHeadersInit;
-export function withGrayHeaders(headers?: GrayHeadersInit, ctx: GrayContext | undefined = getGrayContext()): GrayHeadersInit {
+export function withGrayHeaders(headers?: GrayHeadersInit, ctx?: GrayContext): GrayHeadersCopy;
+export function withGrayHeaders(headers?: GrayHeadersInit, ctx: GrayContext | undefined = getGrayContext()): GrayHeadersCopy {
   if (isHeaders(headers)) return injectGrayContext(ctx, new Headers(headers), headersSetter);
   if (Array.isArray(headers)) {
     const pairs = (headers as readonly (readonly [string, string])[]).map(([k, v]): [string, string] => [k, v]);
@@ -54,7 +57,7 @@ export function withGrayHeaders(headers?: GrayHeadersInit, ctx: GrayContext | un
  * @example
  * await fetch('http://inventory.internal/items', grayFetchInit({ method: 'POST', body }));
  */
-export function grayFetchInit<I extends { headers?: unknown }>(init?: I, ctx: GrayContext | undefined = getGrayContext()): I & { headers: GrayHeadersInit } {
+export function grayFetchInit<I extends { headers?: unknown }>(init?: I, ctx: GrayContext | undefined = getGrayContext()): Omit<I, 'headers'> & { headers: GrayHeadersCopy } {
   const headers = withGrayHeaders(init?.headers as GrayHeadersInit | undefined, ctx);
   return { ...(init as I), headers };
 }

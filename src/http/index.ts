@@ -10,4 +10,4 @@ export { DEFAULT_HEALTH_PATHS } from './edge.js';
 export type { GrayHttpOptions } from './edge.js';
 export type { GrayTrustRule, GrayTokenTrust } from './trust.js';
 export { withGrayHeaders, grayFetchInit } from './fetch.js';
-export type { GrayHeadersInit } from './fetch.js';
+export type { GrayHeadersInit, GrayHeadersCopy } from './fetch.js';
