@@ -111,14 +111,13 @@ export function extractGrayContext<C>(carrier: C, getter: GrayGetter<C>, policy:
     return stage === undefined ? policy.defaultContext : policy.contextFor(stage);
   }
   const entries: Record<string, string> = {};
-  let count = 0;
+  const base = stage === undefined ? 0 : 1;
   if (stage !== undefined) {
     entries[policy.stageKey] = stage;
-    count++;
     if (policy.forwardAliases) for (const alias of policy.aliases) entries[alias] = stage;
   }
-  count = readExtras(carrier, getter, policy, entries, count);
-  if (stage === undefined && count === 0) return policy.defaultContext;
+  const count = readExtras(carrier, getter, policy, entries, base);
+  if (count === base) return stage === undefined ? policy.defaultContext : policy.contextFor(stage);
   return makeContext(stage ?? policy.defaultStage, stage !== undefined, entries);
 }
 

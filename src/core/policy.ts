@@ -179,10 +179,19 @@ export function createGrayPolicy(options: GrayPolicyOptions = {}): GrayPolicy {
     return parsed.stage;
   };
 
-  const contextFor = (stage: string, extra: Readonly<Record<string, string>> = EMPTY): GrayContext => {
+  // Contexts are immutable, so the context of a stage with no extra keys is built once and shared.
+  const stageOnly = new Map<string, GrayContext>();
+  const contextFor = (stage: string, extra?: Readonly<Record<string, string>>): GrayContext => {
+    const plain = extra === undefined || Object.keys(extra).length === 0;
+    if (plain) {
+      const cached = stageOnly.get(stage);
+      if (cached !== undefined) return cached;
+    }
     const entries: Record<string, string> = { ...extra, [stageKey]: stage };
     if (forwardAliases) for (const alias of aliases) entries[alias] = stage;
-    return makeContext(stage, true, entries);
+    const ctx = makeContext(stage, true, entries);
+    if (plain && stageOnly.size < CACHE_LIMIT) stageOnly.set(stage, ctx);
+    return ctx;
   };
 
   return Object.freeze({

@@ -175,3 +175,16 @@ describe('createGrayPolicy validation', () => {
     expect((error as Error).message).toMatch(message);
   });
 });
+
+describe('context sharing', () => {
+  it('shares the frozen context of a stage-only request, and never one with extra keys', () => {
+    const policy = createGrayPolicy({ keys: ['x-user'] });
+    const a = extractGrayContext({ 'x-release-stage': 'canary' }, recordCarrier, policy);
+    const b = extractGrayContext({ 'x-release-stage': 'CANARY' }, recordCarrier, policy);
+    expect(a).toBe(b);
+    const c = extractGrayContext({ 'x-release-stage': 'canary', 'x-user': 'u1' }, recordCarrier, policy);
+    expect(c).not.toBe(a);
+    expect(c.entries).toEqual({ 'x-release-stage': 'canary', 'x-user': 'u1' });
+    expect(a.entries).toEqual({ 'x-release-stage': 'canary' });
+  });
+});
