@@ -82,3 +82,44 @@ export async function closeAll(servers: readonly { server: RunningServer }[], cl
   for (const c of clients) c.close();
   await Promise.all(servers.map((s) => s.server.close()));
 }
+
+/** Outcome of one call of a load run. */
+export interface LoadResult {
+  readonly start: number;
+  readonly end: number;
+  readonly instance?: string;
+  readonly code?: number;
+  readonly details?: string;
+}
+
+/**
+ * Runs at most `total` calls, `concurrency` at a time, stopping early after `maxMs`. `onProgress`
+ * runs after each call (e.g. to kill a server mid-run). Times are `performance.now()`.
+ */
+export async function runLoad(options: {
+  total: number;
+  concurrency: number;
+  maxMs: number;
+  call: (i: number) => Promise<HopReply>;
+  onProgress?: (done: number) => void | Promise<void>;
+}): Promise<LoadResult[]> {
+  const results: LoadResult[] = [];
+  const deadline = performance.now() + options.maxMs;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < options.total && performance.now() < deadline) {
+      const i = next++;
+      const start = performance.now();
+      try {
+        const reply = await options.call(i);
+        results.push({ start, end: performance.now(), instance: reply.hops[0]!.instance });
+      } catch (e) {
+        const err = e as grpc.ServiceError;
+        results.push({ start, end: performance.now(), code: err.code, details: err.details });
+      }
+      await options.onProgress?.(results.length);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return results;
+}
