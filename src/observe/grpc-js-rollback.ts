@@ -1,0 +1,64 @@
+/**
+ * grpc-js client interceptor feeding a rollback guard with the outcome and latency of each call of
+ * the guarded stage.
+ * @packageDocumentation
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
+import { GrayConfigError } from '../core/errors.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
+import { outgoingStage } from './grpc-js-client-metrics.js';
+import { RollbackGuard } from './rollback-guard.js';
+
+/** Options of {@link rollbackGuardInterceptor}. */
+export interface RollbackGuardInterceptorOptions {
+  /** Which status codes count as failures. Default: every code but `OK`. */
+  readonly isFailure?: (code: grpc.status) => boolean;
+  /** Policy used to read an explicit stage from the outgoing metadata. Default: the default policy. */
+  readonly policy?: GrayPolicy;
+}
+
+const notOk = (code: grpc.status): boolean => code !== grpc.status.OK;
+
+class GuardListener implements InterceptingListener {
+  private readonly t0 = performance.now();
+  constructor(
+    private readonly next: InterceptingListener,
+    private readonly guard: RollbackGuard,
+    private readonly isFailure: (code: grpc.status) => boolean,
+  ) {}
+  onReceiveMetadata(md: Metadata): void { this.next.onReceiveMetadata(md); }
+  onReceiveMessage(message: unknown): void { this.next.onReceiveMessage(message); }
+  onReceiveStatus(status: StatusObject): void {
+    let failed = true;
+    try {
+      failed = this.isFailure(status.code);
+    } catch {
+      // A faulty predicate counts the call as failed rather than breaking the caller.
+    }
+    this.guard.record(this.guard.stage, !failed, performance.now() - this.t0);
+    this.next.onReceiveStatus(status);
+  }
+}
+
+/**
+ * Creates a grpc-js client interceptor that records every call of the guard's stage (the call's
+ * explicit `x-release-stage`, else the caller's gray context) into `guard`: failed or not, and its
+ * latency from start to status. Put it on the clients that call the guarded service; calls of other
+ * stages pass straight through. Per-call `interceptors` replace the client's.
+ *
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ */
+export function rollbackGuardInterceptor(guard: RollbackGuard, options: RollbackGuardInterceptorOptions = {}): Interceptor {
+  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardInterceptor needs a guard from createRollbackGuard().');
+  const isFailure = options.isFailure ?? notOk;
+  if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
+  const policy = options.policy ?? defaultGrayPolicy();
+  const requester: Partial<grpc.Requester> = {
+    start(md, listener, next) {
+      if (guard.state === 'tripped' || outgoingStage(md, policy) !== guard.stage) return next(md, listener);
+      next(md, new GuardListener(listener as InterceptingListener, guard, isFailure));
+    },
+  };
+  return (callOptions, nextCall) => new grpc.InterceptingCall(nextCall(callOptions), requester);
+}
