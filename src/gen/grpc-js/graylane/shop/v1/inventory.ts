@@ -36,7 +36,13 @@ export interface ReserveReply {
   reserved: boolean;
   /** Units left after the reservation. */
   remaining: number;
-  servedBy: ServedBy | undefined;
+  servedBy:
+    | ServedBy
+    | undefined;
+  /** The services this reservation called in turn (pricing), so a caller can check every hop. */
+  downstream: ServedBy[];
+  /** Price of the reserved units, as quoted downstream. */
+  totalCents: number;
 }
 
 export interface WatchStockRequest {
@@ -157,7 +163,7 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
 };
 
 function createBaseReserveReply(): ReserveReply {
-  return { reserved: false, remaining: 0, servedBy: undefined };
+  return { reserved: false, remaining: 0, servedBy: undefined, downstream: [], totalCents: 0 };
 }
 
 export const ReserveReply: MessageFns<ReserveReply> = {
@@ -170,6 +176,12 @@ export const ReserveReply: MessageFns<ReserveReply> = {
     }
     if (message.servedBy !== undefined) {
       ServedBy.encode(message.servedBy, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.downstream) {
+      ServedBy.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.totalCents !== 0) {
+      writer.uint32(40).int64(message.totalCents);
     }
     return writer;
   },
@@ -211,6 +223,22 @@ export const ReserveReply: MessageFns<ReserveReply> = {
             message.servedBy = ServedBy.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.downstream.push(ServedBy.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.totalCents = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -232,6 +260,14 @@ export const ReserveReply: MessageFns<ReserveReply> = {
         : isSet(object.served_by)
         ? ServedBy.fromJSON(object.served_by)
         : undefined,
+      downstream: globalThis.Array.isArray(object?.downstream)
+        ? object.downstream.map((e: any) => ServedBy.fromJSON(e))
+        : [],
+      totalCents: isSet(object.totalCents)
+        ? globalThis.Number(object.totalCents)
+        : isSet(object.total_cents)
+        ? globalThis.Number(object.total_cents)
+        : 0,
     };
   },
 
@@ -246,6 +282,12 @@ export const ReserveReply: MessageFns<ReserveReply> = {
     if (message.servedBy !== undefined) {
       obj.servedBy = ServedBy.toJSON(message.servedBy);
     }
+    if (message.downstream?.length) {
+      obj.downstream = message.downstream.map((e) => ServedBy.toJSON(e));
+    }
+    if (message.totalCents !== 0) {
+      obj.totalCents = Math.round(message.totalCents);
+    }
     return obj;
   },
 
@@ -259,6 +301,8 @@ export const ReserveReply: MessageFns<ReserveReply> = {
     message.servedBy = (object.servedBy !== undefined && object.servedBy !== null)
       ? ServedBy.fromPartial(object.servedBy)
       : undefined;
+    message.downstream = object.downstream?.map((e) => ServedBy.fromPartial(e)) || [];
+    message.totalCents = object.totalCents ?? 0;
     return message;
   },
 };
@@ -533,6 +577,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
