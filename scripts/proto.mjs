@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 /**
  * Regenerates the ts-proto code in src/gen/ from protos/ with @bufbuild/buf (buf.yaml, buf.gen.yaml).
  * No system protoc is needed.
