@@ -123,3 +123,25 @@ export async function runLoad(options: {
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   return results;
 }
+
+/** Retries `check` every 25 ms until it passes or `timeoutMs` elapses (then rethrows its last error). */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (performance.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+/** The instance that served a unary call tagged `stage` (or the error code as `code:<n>`). */
+export async function servedBy(client: HopClient, stage: string | undefined): Promise<string> {
+  try {
+    return (await callUnary(client, 'probe', stage, 2000)).hops[0]!.instance;
+  } catch (e) {
+    return `code:${(e as grpc.ServiceError).code}`;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * `createFileRegistry`: the embedded default registry — a JSON file of instances and rules, watched
+ * and hot-reloaded. A broken edit keeps the last good state and is reported through `onError`.
+ * @packageDocumentation
+ */
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { GrayConfigError } from '../core/errors.js';
+import { parseRegistryFile, toggleStage, writeFileAtomic } from './file-format.js';
+import { RegistryStore } from './registry-store.js';
+import type { GrayRegistry, GrayRegistryHooks } from './types.js';
+import { requireRegistryStage, requireService } from './validate.js';
+
+/** Options of {@link createFileRegistry}. */
+export interface FileRegistryOptions extends GrayRegistryHooks {
+  /** Quiet time after a change event before the file is re-read, in ms. Default `50`. */
+  readonly debounceMs?: number;
+  /** Interval of the polling fallback (for file systems where `fs.watch` misses changes), in ms; `0` disables it. Default `2000`. */
+  readonly pollIntervalMs?: number;
+}
+
+/** A registry backed by a JSON file. */
+export interface FileGrayRegistry extends GrayRegistry {
+  /** Absolute path of the file. */
+  readonly path: string;
+  /** The error of the last reload attempt, or `undefined` when the file on disk is in use. */
+  readonly lastError: Error | undefined;
+  /** Re-reads the file now. Resolves `true` when it was valid and applied, `false` when kept the last good state. */
+  reload(): Promise<boolean>;
+}
+
+/**
+ * Creates a registry from a JSON file:
+ * `{ "instances": [{ "service", "address", "stage", "weight"?, "meta"? }], "rules": { "<service>": { "fallback"?, "strictStages"?, "disabledStages"? } } }`.
+ *
+ * The file is read synchronously here and then watched (`fs.watch` on its directory, so editors
+ * that replace the file are seen, plus a polling fallback).
+ *
+ * @throws GrayConfigError when the file cannot be read or is invalid at start (the message names the entry to fix).
+ */
+export function createFileRegistry(path: string, options: FileRegistryOptions = {}): FileGrayRegistry {
+  if (typeof path !== 'string' || path === '') throw new GrayConfigError('graylane: createFileRegistry(path) needs the path of a JSON registry file.');
+  const file = resolve(path);
+  const debounceMs = options.debounceMs ?? 50;
+  const pollIntervalMs = options.pollIntervalMs ?? 2000;
+  if (!(debounceMs >= 0) || !(pollIntervalMs >= 0)) throw new GrayConfigError('graylane: debounceMs and pollIntervalMs must be non-negative numbers of milliseconds.');
+  const store = new RegistryStore(options);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new GrayConfigError(`graylane: cannot read registry file ${file}: ${(e as Error).message}. Create it, e.g. { "instances": [], "rules": {} }.`, { cause: e });
+  }
+  const initial = parseRegistryFile(text, file);
+  store.replaceAll(initial.instances, initial.rules);
+
+  let lastText = text;
+  let lastError: Error | undefined;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let reading: Promise<boolean> | undefined;
+
+  const apply = (content: string): boolean => {
+    if (content === lastText && lastError === undefined) return true;
+    try {
+      const parsed = parseRegistryFile(content, file);
+      store.replaceAll(parsed.instances, parsed.rules);
+      lastText = content;
+      lastError = undefined;
+      return true;
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      if (lastError?.message !== err.message || content !== lastText) store.reportError(err);
+      lastText = content;
+      lastError = err;
+      return false;
+    }
+  };
+
+  const reload = (): Promise<boolean> => {
+    if (closed) return Promise.resolve(false);
+    reading ??= readFile(file, 'utf8')
+      .then(apply, (e: Error) => {
+        if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') return false; // mid-replace; the next event re-reads
+        store.reportError(e);
+        return false;
+      })
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
+  };
+
+  const schedule = (): void => {
+    if (closed) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      void reload();
+    }, debounceMs);
+    timer.unref();
+  };
+
+  let watcher: FSWatcher | undefined;
+  try {
+    const name = basename(file);
+    watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+      if (changed === null || changed === name) schedule();
+    });
+    watcher.on('error', (e) => store.reportError(e));
+  } catch (e) {
+    store.reportError(e);
+  }
+  let lastStat = statKey(file);
+  const poll = pollIntervalMs > 0
+    ? setInterval(() => {
+      const key = statKey(file);
+      if (key !== lastStat) {
+        lastStat = key;
+        schedule();
+      }
+    }, pollIntervalMs).unref()
+    : undefined;
+
+  return {
+    path: file,
+    get lastError() {
+      return lastError;
+    },
+    get status() {
+      return store.status;
+    },
+    getService: (service) => store.getService(service),
+    watchService: (service, listener) => store.watchService(service, listener),
+    reload,
+    async setStageDisabled(service, stage, disabled) {
+      requireService(service, 'setStageDisabled');
+      requireRegistryStage(stage, 'setStageDisabled');
+      const current = await readFile(file, 'utf8');
+      const next = toggleStage(current, file, service, stage, disabled, () => store.getRules(service), (rules) => store.setRules(service, rules));
+      await writeFileAtomic(file, next);
+      apply(next);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      watcher?.close();
+      if (timer !== undefined) clearTimeout(timer);
+      if (poll !== undefined) clearInterval(poll);
+      store.setStatus('closed');
+    },
+  };
+}
+
+function statKey(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
