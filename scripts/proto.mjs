@@ -4,10 +4,12 @@
  * No system protoc is needed.
  *
  *   node scripts/proto.mjs           regenerate src/gen/
- *   node scripts/proto.mjs --check   regenerate, then fail (exit 1) when src/gen/ differs from git (drift check for CI)
+ *   node scripts/proto.mjs --check   generate into a temporary directory and fail (exit 1) when src/gen/ differs
+ *                                    from it: missing, stale or changed files (drift check for CI; touches nothing)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,29 +30,51 @@ for (const tool of ['buf', 'protoc-gen-ts_proto']) {
   }
 }
 
-const generated = run(bin('buf'), ['generate']);
-process.stdout.write(generated.stdout);
-process.stderr.write(generated.stderr);
-if (generated.status !== 0) {
-  console.error(`proto: buf generate failed (exit ${String(generated.status)}).`);
-  process.exit(generated.status ?? 1);
+/** Runs `buf generate` with its output rooted at `outDir` (buf.gen.yaml writes under `<outDir>/src/gen/`). */
+function generate(outDir) {
+  const result = run(bin('buf'), ['generate', '--output', outDir]);
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  if (result.status !== 0) {
+    console.error(`proto: buf generate failed (exit ${String(result.status)}).`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+/** Every file under `dir`, as paths relative to it, sorted. */
+function listFiles(dir, prefix = '') {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]))
+    .sort();
 }
 
 if (!check) {
+  generate(root);
   console.log('proto: regenerated src/gen/');
   process.exit(0);
 }
 
-const status = run('git', ['status', '--porcelain', '--untracked-files=all', '--', 'src/gen']);
-if (status.status !== 0) {
-  process.stderr.write(status.stderr);
-  console.error('proto: git status failed; the drift check needs a git checkout.');
-  process.exit(2);
+// --check: generate into a temporary directory and compare; the working tree is not touched.
+const tmp = mkdtempSync(join(tmpdir(), 'graylane-proto-'));
+try {
+  generate(tmp);
+  const fresh = join(tmp, 'src', 'gen');
+  const current = join(root, 'src', 'gen');
+  const want = listFiles(fresh);
+  const have = listFiles(current);
+  const problems = [
+    ...want.filter((f) => !have.includes(f)).map((f) => `missing:  src/gen/${f}`),
+    ...have.filter((f) => !want.includes(f)).map((f) => `stale:    src/gen/${f}`),
+    ...want.filter((f) => have.includes(f) && readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(current, f), 'utf8')).map((f) => `changed:  src/gen/${f}`),
+  ];
+  if (problems.length > 0) {
+    console.error('proto: src/gen/ is out of date with protos/. Run `npm run proto` and commit the result.');
+    console.error(problems.join('\n'));
+    process.exitCode = 1;
+  } else {
+    console.log(`proto: src/gen/ is up to date (${want.length} files).`);
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }
-if (status.stdout.trim() !== '') {
-  console.error('proto: src/gen/ is out of date with protos/. Run `npm run proto` and commit the result. Changed files:');
-  console.error(status.stdout);
-  process.stdout.write(run('git', ['--no-pager', 'diff', '--stat', '--', 'src/gen']).stdout);
-  process.exit(1);
-}
-console.log('proto: src/gen/ is up to date.');
