@@ -26,6 +26,7 @@ describe('Express gateway', () => {
       res.locals.stageAtMiddleware = getGrayContext()?.stage ?? null;
       next();
     });
+    app.post('/api/echo', express.json(), (req, res) => void res.json({ stage: getGrayContext()?.stage ?? null, body: req.body as unknown }));
     app.get('/healthz', (_req, res) => void res.json({ context: getGrayContext() ?? null }));
     const api = express.Router();
     api.get('/call', async (req, res) => {
@@ -60,6 +61,22 @@ describe('Express gateway', () => {
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toEqual({ context: null });
     expect(health.headers['x-served-stage']).toBeUndefined();
+  });
+
+  it('the context survives express.json() reading a body that arrives after the headers', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: gateway.port, path: '/api/echo', method: 'POST', headers: { 'content-type': 'application/json', 'x-gray-token': TOKEN, 'x-release-stage': 'blue' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.flushHeaders();
+      setTimeout(() => req.end('{"n":1}'), 40);
+    });
+    expect(JSON.parse(body)).toEqual({ stage: 'blue', body: { n: 1 } });
   });
 
   it('keeps 1,000 concurrent requests isolated through Express and the gRPC backend', async () => {
