@@ -1,0 +1,66 @@
+/**
+ * The OpenTelemetry side of the bridge: read the stage from OTel baggage, write it into OTel
+ * baggage. Uses `@opentelemetry/api` (an optional peer, loaded only with `graylane/otel`).
+ * @packageDocumentation
+ */
+import { context as otelContext, propagation, type Context } from '@opentelemetry/api';
+import { getGrayContext, type GrayContext } from '../core/context.js';
+import { GrayConfigError } from '../core/errors.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
+import { isBaggageKey } from './baggage-header.js';
+
+/** Options shared by the baggage helpers. */
+export interface GrayBaggageOptions {
+  /** Baggage key holding the stage. Default `'x-release-stage'`. */
+  readonly baggageKey?: string;
+  /** Policy validating stages read from baggage (allowlist, default stage). Default: the default policy. */
+  readonly policy?: GrayPolicy;
+}
+
+/** The checked baggage key of `options`. Throws GrayConfigError when invalid. */
+export function baggageKeyOf(options: GrayBaggageOptions | undefined): string {
+  const key = options?.baggageKey ?? 'x-release-stage';
+  if (typeof key !== 'string' || !isBaggageKey(key)) {
+    throw new GrayConfigError(`graylane/otel: baggageKey ${JSON.stringify(key)} is not a valid baggage key (an HTTP token).`);
+  }
+  return key;
+}
+
+/**
+ * The stage in the OpenTelemetry baggage of `ctx` (default: the active OTel context), validated by
+ * the policy; `undefined` when absent or rejected (never throws on bad values).
+ *
+ * @throws GrayConfigError for an invalid `baggageKey` option.
+ */
+export function getStageFromBaggage(ctx: Context = otelContext.active(), options?: GrayBaggageOptions): string | undefined {
+  const key = baggageKeyOf(options);
+  const raw = propagation.getBaggage(ctx)?.getEntry(key)?.value;
+  if (typeof raw !== 'string') return undefined;
+  return (options?.policy ?? defaultGrayPolicy()).acceptStage(raw, `baggage:${key}`);
+}
+
+/**
+ * The gray context for an OTel context's baggage: its stage as an explicit context, or `undefined`
+ * when the baggage carries no valid stage. Run handlers in it with `runWithGrayContext`.
+ */
+export function grayContextFromBaggage(ctx: Context = otelContext.active(), options?: GrayBaggageOptions): GrayContext | undefined {
+  const stage = getStageFromBaggage(ctx, options);
+  return stage === undefined ? undefined : (options?.policy ?? defaultGrayPolicy()).contextFor(stage);
+}
+
+/**
+ * Returns `ctx` (default: the active OTel context) with the stage of `gray` (default: the current
+ * gray context) in its baggage, so OTel propagators and instrumented services see it. Only an
+ * explicit stage is written; otherwise `ctx` is returned unchanged. Other baggage entries are kept.
+ *
+ * @example
+ * otelContext.with(setGrayBaggage(), () => fetch(url)); // an OTel-instrumented fetch sends the stage
+ * @throws GrayConfigError for an invalid `baggageKey` option.
+ */
+export function setGrayBaggage(ctx: Context = otelContext.active(), gray: GrayContext | undefined = getGrayContext(), options?: GrayBaggageOptions): Context {
+  const key = baggageKeyOf(options);
+  if (gray === undefined || !gray.explicit) return ctx;
+  const current = propagation.getBaggage(ctx) ?? propagation.createBaggage();
+  if (current.getEntry(key)?.value === gray.stage) return ctx;
+  return propagation.setBaggage(ctx, current.setEntry(key, { value: gray.stage }));
+}
