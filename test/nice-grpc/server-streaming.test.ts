@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChannel, createClientFactory, type Channel } from 'nice-grpc';
 import type { CallOptions, ClientMiddlewareCall } from 'nice-grpc-common';
-import { runWithStage } from '../../src/index.js';
+import { getReleaseStage, runWithStage } from '../../src/index.js';
 import { forwardGrayMetadata, grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
 import { HopDefinition } from '../../src/gen/nice/graylane/hop/v1/hop.js';
-import { callSignal, drain, mismatches, niceHopClient, probeHop, startNiceServer, type NiceClient, type NiceServer } from './helpers.js';
+import { callSignal, drain, mismatches, niceHopClient, probeHop, startNiceServer, tick, type NiceClient, type NiceServer } from './helpers.js';
 
 /** A pass-through client middleware; `use`d after graylane's, nice-grpc runs it before graylane's. */
 async function* passThrough<Req, Res>(call: ClientMiddlewareCall<Req, Res>, options: CallOptions): AsyncGenerator<Res, Res | void, undefined> {
@@ -53,6 +53,36 @@ describe('nice-grpc server streaming', () => {
     // The workaround: pass forwardGrayMetadata() when calling.
     const forwarded = runWithStage('canary', () => client.serverStream({ id: 'fwd', count: 1 }, { metadata: forwardGrayMetadata(), signal: callSignal() }));
     expect(mismatches((await drain(forwarded)).flatMap((r) => r.hops), 'canary')).toEqual([]);
+  });
+
+  it('a cancelled stream: the handler\'s finally block still runs in the call\'s context', async () => {
+    let finished!: (seen: string) => void;
+    const seenInFinally = new Promise<string>((resolve) => (finished = resolve));
+    const impl = probeHop();
+    impl.serverStream = async function* (req, context) {
+      try {
+        for (let i = 0; i < 1000 && !context.signal.aborted; i++) {
+          yield { id: `${req.id}/${i}`, hops: [] };
+          await tick();
+        }
+      } finally {
+        finished(`${getReleaseStage()}|${context.gray?.stage ?? '-'}`);
+      }
+    };
+    const cancellable = await startNiceServer(impl, { middleware: grayServerMiddleware() });
+    const client = niceHopClient(cancellable.address);
+    try {
+      const abort = new AbortController();
+      await runWithStage('canary', async () => {
+        for await (const reply of client.client.serverStream({ id: 'x', count: 0 }, { signal: abort.signal })) {
+          if (reply.id === 'x/2') break; // leaving the loop cancels the call
+        }
+      });
+      expect(await seenInFinally).toBe('canary|canary');
+    } finally {
+      client.close();
+      cancellable.close();
+    }
   });
 
   it('keeps 300 concurrent streams with unique stages isolated', async () => {
