@@ -32,4 +32,4 @@ export type {
   ColoringInput,
 } from './core/rules-types.js';
 export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules-hash.js';
-export { coloringInput, colorContext, coloringResolver, policyWithTrust } from './core/rules-edge.js';
+export { coloringInput, colorContext, coloringResolver, policyWithTrust, GRPC_HEALTH_PREFIX } from './core/rules-edge.js';

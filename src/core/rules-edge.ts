@@ -66,18 +66,26 @@ export function colorContext(extracted: GrayContext, rules: ColoringRules, input
   return accepted === undefined ? extracted : policy.contextFor(accepted, extracted.entries);
 }
 
+/** Method-path prefix of the standard gRPC health service; such calls are never colored. */
+export const GRPC_HEALTH_PREFIX = '/grpc.health.v1.Health/';
+
 /**
  * A `resolve` function for a gRPC edge (`grayServerInterceptor({ resolve })` in `graylane/grpc-js`):
- * colors calls that carry no trusted stage by `rules`, reading metadata through `getter`. Path and
- * query conditions never match here (metadata has neither); header, cookie and rollout rules do.
+ * colors calls that carry no trusted stage by `rules`, reading metadata through `getter`. Header,
+ * cookie (a `cookie` metadata key) and rollout rules apply. When the caller passes the method
+ * path (e.g. `'/shop.Cart/Add'`) as third argument, path-prefix rules see it and calls to
+ * `grpc.health.v1.Health` are never colored; without it, path and query conditions never match.
  *
  * @param policy - the interceptor's policy (builds the colored context). Default: the default policy.
  * @example
  * const policy = createGrayPolicy({ trustIncoming: false });
  * new Server({ interceptors: [grayServerInterceptor({ policy, resolve: coloringResolver(rules, grpcMetadataCarrier, policy) })] });
  */
-export function coloringResolver<C>(rules: ColoringRules, getter: GrayGetter<C>, policy: GrayPolicy = defaultGrayPolicy()): (extracted: GrayContext, carrier: C) => GrayContext {
-  return (extracted, carrier) => colorContext(extracted, rules, coloringInput(carrier, getter), policy);
+export function coloringResolver<C>(rules: ColoringRules, getter: GrayGetter<C>, policy: GrayPolicy = defaultGrayPolicy()): (extracted: GrayContext, carrier: C, path?: string) => GrayContext {
+  return (extracted, carrier, path) => {
+    if (path !== undefined && path.startsWith(GRPC_HEALTH_PREFIX)) return extracted;
+    return colorContext(extracted, rules, coloringInput(carrier, getter, path), policy);
+  };
 }
 
 /**

@@ -64,6 +64,16 @@ describe('coloringResolver at a grpc-js edge', () => {
     expect(new Set(seen.values())).toEqual(new Set(['blue', 'stable']));
   });
 
+  it('with a method path: path-prefix rules apply and grpc.health.v1 is never colored', () => {
+    const local = createColoringRules([{ stage: 'canary', match: { pathPrefix: '/shop.Cart/' } }, { stage: 'blue' }]);
+    const resolve = coloringResolver(local, grpcMetadataCarrier, policy);
+    const md = new grpc.Metadata();
+    expect(resolve(policy.defaultContext, md, '/shop.Cart/Add').stage).toBe('canary');
+    expect(resolve(policy.defaultContext, md, '/shop.Orders/List').stage).toBe('blue');
+    expect(resolve(policy.defaultContext, md).stage).toBe('blue');
+    expect(resolve(policy.defaultContext, md, '/grpc.health.v1.Health/Check')).toBe(policy.defaultContext);
+  });
+
   it('a rule swap applies to the next call without restarting the server', async () => {
     expect((await call({ 'x-user-group': 'qa' })).stage).toBe('canary');
     rules.setRules([{ stage: 'green', match: { header: 'x-user-group', equals: 'qa' } }]);
