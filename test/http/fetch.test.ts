@@ -1,4 +1,5 @@
 /** withGrayHeaders / grayFetchInit: unit behaviour and a real fetch hop between two loopback servers. */
+import fc from 'fast-check';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrayPolicy, getGrayContext, runWithStage } from '../../src/index.js';
@@ -45,6 +46,18 @@ describe('withGrayHeaders', () => {
     expect(withGrayHeaders({ a: '1' })).toEqual({ a: '1' });
     const policy = createGrayPolicy();
     expect(withGrayHeaders({}, policy.contextFor('blue'))).toEqual({ 'x-release-stage': 'blue' });
+  });
+
+  it('property: the caller\'s entries are kept as they were, the input is untouched, the stage is added unless set', () => {
+    const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/);
+    fc.assert(fc.property(fc.dictionary(name, fc.string({ maxLength: 20 })), (headers) => {
+      const before = structuredClone(headers);
+      const out = runWithStage('canary', () => withGrayHeaders(headers));
+      expect(headers).toEqual(before);
+      for (const [k, v] of Object.entries(headers)) expect(out[k]).toBe(v);
+      const callerHasStage = Object.keys(headers).some((k) => k.toLowerCase() === 'x-release-stage');
+      expect(out['x-release-stage']).toBe(callerHasStage ? headers['x-release-stage'] : 'canary');
+    }), { numRuns: 300 });
   });
 
   it('grayFetchInit copies the init and merges headers', () => {
