@@ -4,7 +4,10 @@ import { grayClientInterceptor } from '../../src/grpc-js/client-interceptor.js';
 import { grayServerInterceptor } from '../../src/grpc-js/server-interceptor.js';
 import { createRollbackGuard, type RollbackGuard, type RollbackTripEvent } from '../../src/observe/rollback-guard.js';
 import { rollbackGuardInterceptor } from '../../src/observe/grpc-js-rollback.js';
-import { createStaticRegistry, registerGrayRouting, type GrayRegistry, type GrayRouting } from '../../src/routing/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileRegistry, createStaticRegistry, registerGrayRouting, type GrayInstance, type GrayRegistry, type GrayRouting } from '../../src/routing/index.js';
 import { hopClient, type HopClient } from '../helpers/grpc.js';
 import { stageMetadata, startHop, stopHops, unaryWithStatus, type ChainHop } from './chain.js';
 
@@ -21,7 +24,27 @@ async function callUntil(client: HopClient, stage: string, done: (instance: stri
   return results;
 }
 
-describe('rollback guard → routing (static registry)', () => {
+/** Polls `check` every 10 ms for at most `maxMs`. */
+async function waitFor(check: () => boolean, maxMs = 5000): Promise<boolean> {
+  const deadline = performance.now() + maxMs;
+  while (!check() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  return check();
+}
+
+const dirs: string[] = [];
+const registries: Record<string, (instances: GrayInstance[]) => GrayRegistry> = {
+  static: (instances) => createStaticRegistry(instances),
+  file: (instances) => {
+    const dir = mkdtempSync(join(tmpdir(), 'graylane-guard-'));
+    dirs.push(dir);
+    const path = join(dir, 'registry.json');
+    writeFileSync(path, JSON.stringify({ instances }));
+    return createFileRegistry(path);
+  },
+};
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+describe.each(Object.keys(registries))('rollback guard → routing (%s registry)', (kind) => {
   let stable: ChainHop;
   let canary: ChainHop;
   let failing = false;
@@ -34,11 +57,11 @@ describe('rollback guard → routing (static registry)', () => {
   beforeAll(async () => {
     stable = await startHop({ name: 'stable-1', serverInterceptors: [grayServerInterceptor()] });
     canary = await startHop({ name: 'canary-1', serverInterceptors: [grayServerInterceptor()], fail: () => (failing ? grpc.status.INTERNAL : undefined) });
-    registry = createStaticRegistry([
+    registry = registries[kind]!([
       { service: 'hop', address: stable.server.address, stage: 'stable' },
       { service: 'hop', address: canary.server.address, stage: 'canary' },
     ]);
-    routing = registerGrayRouting({ registry, scheme: 'observeguard' });
+    routing = registerGrayRouting({ registry, scheme: `guard${kind}` });
     guard = createRollbackGuard({ registry, service: 'hop', window: 30_000, onTrip: (e) => trips.push(e) });
     client = hopClient(routing.target('hop'), { interceptors: [grayClientInterceptor(), rollbackGuardInterceptor(guard)] });
   });
@@ -63,7 +86,7 @@ describe('rollback guard → routing (static registry)', () => {
     expect(failures.every((r) => r.code === grpc.status.INTERNAL && r.instance === undefined)).toBe(true);
     expect(trips).toHaveLength(1);
     expect(trips[0]).toMatchObject({ service: 'hop', stage: 'canary', reason: 'error-rate', samples: 20, errors: 19 });
-    expect(registry.getService('hop').rules.disabledStages).toEqual(['canary']);
+    expect(await waitFor(() => registry.getService('hop').rules.disabledStages.includes('canary'))).toBe(true);
 
     // Routers follow the registry: canary calls land on stable (allow the watch to deliver).
     const moving = await callUntil(client, 'canary', (instance) => instance === 'stable-1', 50, 5000);
@@ -74,7 +97,7 @@ describe('rollback guard → routing (static registry)', () => {
     failing = false;
     await guard.resume();
     expect(guard.state).toBe('watching');
-    expect(registry.getService('hop').rules.disabledStages).toEqual([]);
+    expect(await waitFor(() => registry.getService('hop').rules.disabledStages.length === 0)).toBe(true);
     const back = await callUntil(client, 'canary', (instance) => instance === 'canary-1', 50, 5000);
     expect(back[back.length - 1]!.instance).toBe('canary-1');
     const restored = await Promise.all(Array.from({ length: 30 }, (_, i) => unaryWithStatus(client, { id: `b${i}` }, stageMetadata('canary'))));
