@@ -1,0 +1,73 @@
+// gateway — the HTTP edge (plain node:http). Decides each request's stage: a QA token admits a
+// client-sent stage; otherwise coloring rules put a stable percentage of users on the canary.
+// Then calls orders; grayClientInterceptor carries the stage into the gRPC chain.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { getReleaseStage, type ColoringRule } from 'graylane';
+import { grayClientInterceptor } from 'graylane/grpc-js';
+import { grayHttpHandler } from 'graylane/http';
+import { HOPS_TRAILER_KEY, readHopTrace } from 'graylane/observe';
+
+export const QA_TOKEN = 'qa-demo-token';
+
+/** Canary for 20 % of users (by x-user-id), stable for the rest. Plain data: could come from a registry. */
+export const COLORING_RULES: ColoringRule[] = [
+  { name: 'canary-20pct', stage: 'canary', rollout: { percent: 20, header: 'x-user-id', salt: 'shop-2026' } },
+];
+
+export interface Gateway { url: string; stop(): Promise<void> }
+
+export async function startGateway(options: { clientInterceptors?: grpc.Interceptor[] } = {}): Promise<Gateway> {
+  const req = createRequire(import.meta.url);
+  const file = req.resolve('graylane/protos/graylane/shop/v1/orders.proto');
+  const root = file.replace(/graylane\/shop\/v1\/orders\.proto$/, '');
+  const { Orders } = (grpc.loadPackageDefinition(protoLoader.loadSync(file, { includeDirs: [root], longs: Number, defaults: true })) as any).graylane.shop.v1;
+  const orders = new Orders('graylane:///orders', grpc.credentials.createInsecure(), {
+    interceptors: [grayClientInterceptor(), ...(options.clientInterceptors ?? [])],
+  });
+
+  const server: Server = createServer(grayHttpHandler((request, response) => {
+    if (request.url === '/healthz') return void response.end('ok');
+    const md = new grpc.Metadata();
+    const trace = request.headers['x-gray-trace'];
+    if (typeof trace === 'string') md.set('x-gray-trace', trace);
+    const sku = new URL(request.url ?? '/', 'http://gateway').searchParams.get('sku') ?? 'book';
+    let result: { err: grpc.ServiceError | null; reply: any } | undefined;
+    let status: grpc.StatusObject | undefined;
+    const respond = () => {
+      if (!result || !status) return; // the callback and the trailers ('status') both arrive
+      response.setHeader('content-type', 'application/json');
+      const trace = readHopTrace(status);
+      // Pass the hop trace on to HTTP callers too (graylane trace http://… reads this header).
+      const hops = status.metadata.get(HOPS_TRAILER_KEY)[0];
+      if (typeof hops === 'string') response.setHeader(HOPS_TRAILER_KEY, hops);
+      if (result.err) {
+        response.statusCode = 502;
+        return void response.end(JSON.stringify({ error: result.err.message, stage: getReleaseStage() }));
+      }
+      response.end(JSON.stringify({ stage: getReleaseStage(), totalCents: result.reply.totalCents, servedBy: result.reply.servedBy, trace }));
+    };
+    const call = orders.PlaceOrder({ orderId: `o-${Date.now()}`, sku, quantity: 1 }, md, (err: grpc.ServiceError | null, reply: any) => {
+      result = { err, reply };
+      respond();
+    });
+    call.on('status', (s: grpc.StatusObject) => {
+      status = s;
+      respond();
+    });
+  }, {
+    stages: ['stable', 'canary'],
+    trust: { tokenHeader: 'x-gray-token', tokens: [QA_TOKEN] },
+    rules: COLORING_RULES,
+    echoStage: true,
+  }));
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((ok) => { orders.close(); server.closeAllConnections(); server.close(() => ok()); }),
+  };
+}

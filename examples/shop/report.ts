@@ -1,0 +1,51 @@
+// Prints the demo's findings as tables (or one JSON object with --json).
+import { CLASSES } from './traffic.js';
+
+export interface DemoReport {
+  requests: number;
+  failed: number;
+  hopsChecked: number;
+  tagsLost: number;
+  misrouted: number;
+  fallbacks: number;
+  canaryShareOfUsers: number;
+  registry: string;
+  perHop: Record<string, number>;
+  trace: unknown;
+  rollback: {
+    tripped: boolean;
+    reason: string | undefined;
+    failedDuringDrill: number;
+    afterTrip: { requests: number; pricedByStable: number };
+    resumed: boolean;
+    timeline: Array<{ atMs: number; event: string }>;
+  };
+}
+
+export function printReport(r: DemoReport, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(r, null, 2));
+    return;
+  }
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`\ngraylane demo — gateway → orders → inventory → pricing (${r.registry} registry)\n`);
+  for (const service of ['orders', 'inventory', 'pricing']) {
+    console.log(`${service}: request class × instance stage reached`);
+    console.log(`  ${pad('class', 12)}${pad('stable', 10)}canary`);
+    for (const cls of CLASSES) {
+      const n = (stage: string) => String(r.perHop[`${service}|${cls}|${stage}`] ?? 0);
+      console.log(`  ${pad(cls, 12)}${pad(n('stable'), 10)}${n('canary')}`);
+    }
+  }
+  console.log(`\nusers colored canary by the 20 % rollout rule: ${(r.canaryShareOfUsers * 100).toFixed(1)} %`);
+  const trace = r.trace as { status?: string; hops?: Array<{ depth: number; service: string; instance: string; stage: string; explicit: boolean }> } | undefined;
+  console.log('\nhop trace of one canary request:');
+  if (trace?.status === 'ok' && trace.hops) {
+    for (const h of trace.hops) console.log(`  ${'  '.repeat(h.depth)}${h.service} (${h.instance}) stage=${h.stage}${h.explicit ? '' : ' (default)'}`);
+  } else {
+    console.log(`  ${JSON.stringify(trace)}`);
+  }
+  console.log(`\nrequests: ${r.requests}, hops checked: ${r.hopsChecked}, tags lost: ${r.tagsLost}, misrouted: ${r.misrouted}, failed: ${r.failed}`);
+  console.log(`\nrollback drill: ${r.rollback.tripped ? `tripped (${r.rollback.reason})` : 'did NOT trip'}; ${r.rollback.failedDuringDrill} canary requests failed before the trip`);
+  for (const t of r.rollback.timeline) console.log(`  +${String(t.atMs).padStart(5)} ms  ${t.event}`);
+}

@@ -1,0 +1,107 @@
+// Starts the whole example shop on loopback ephemeral ports and registers every instance:
+//   gateway (HTTP) → orders (grpc-js) → inventory ×3 (nice-grpc; one canary) → pricing ×2 (grpc-js; one canary)
+// Instances go into a file registry (default, a temp JSON file) or etcd (`etcd://host:port`).
+import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClientMiddleware } from 'nice-grpc';
+import { getReleaseStage } from 'graylane';
+import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from '../../src/observe/nice-grpc-hop-trace.js';
+import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, createRollbackGuard, type RollbackGuard } from 'graylane/observe';
+import { createFileRegistry, registerGrayRouting, type GrayInstance, type GrayRegistry } from 'graylane/routing';
+import { startGateway, type Gateway } from './gateway.js';
+import { startInventory } from './inventory.js';
+import type { Instance } from './listen.js';
+import { startOrders } from './orders.js';
+import { startPricing, type PricingInstance } from './pricing.js';
+
+export interface Shop {
+  gateway: Gateway;
+  instances: Instance[];
+  pricingCanary: PricingInstance;
+  registry: GrayRegistry;
+  guard: RollbackGuard;
+  registryKind: string;
+  stop(): Promise<void>;
+}
+
+export interface ShopOptions {
+  /** `file` (default) or `etcd://host:port`. */
+  registry?: string;
+  /** Rollback guard settings for the canary pricing (the drill). */
+  guard?: { window?: number; minSamples?: number; maxErrorRate?: number; maxP99Ms?: number };
+}
+
+/** Feeds the rollback guard from inventory's nice-grpc client calls to pricing. */
+function guardMiddleware(guard: RollbackGuard): ClientMiddleware {
+  return async function* feed(call, options) {
+    const stage = getReleaseStage();
+    const started = performance.now();
+    let ok = false;
+    try {
+      const result = yield* call.next(call.request, options);
+      ok = true;
+      return result;
+    } finally {
+      guard.record(stage, ok, performance.now() - started);
+    }
+  };
+}
+
+export async function startShop(options: ShopOptions = {}): Promise<Shop> {
+  const kind = options.registry ?? 'file';
+  const cleanups: Array<() => unknown> = [];
+  let registry: GrayRegistry;
+  let announce: (instances: GrayInstance[]) => Promise<void>;
+  if (kind === 'file') {
+    const dir = mkdtempSync(join(tmpdir(), 'graylane-shop-'));
+    const path = join(dir, 'registry.json');
+    const write = (instances: GrayInstance[], rules = {}) => writeFileSync(path, JSON.stringify({ instances, rules }, null, 2));
+    write([]);
+    const file = createFileRegistry(path);
+    registry = file;
+    announce = async (instances) => {
+      write(instances);
+      await file.reload();
+    };
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  } else {
+    throw new Error(`--registry must be 'file' or etcd://host:port, got ${kind}`);
+  }
+  const routing = registerGrayRouting({ registry });
+  cleanups.unshift(() => routing.close(), () => registry.close());
+
+  const guard = createRollbackGuard({ registry, service: 'pricing', stage: 'canary', ...options.guard });
+  const trace = (service: string, instance: string) => [grayHopTraceServerInterceptor({ service, instance })];
+
+  const clientMiddleware = [guardMiddleware(guard), grayHopTraceClientMiddleware()];
+  const pricingStable = await startPricing('pricing-1', 'stable', trace('pricing', 'pricing-1'));
+  const pricingCanary = await startPricing('pricing-canary', 'canary', trace('pricing', 'pricing-canary'));
+  const inventories = await Promise.all([
+    startInventory('inventory-1', 'stable', [grayHopTraceServerMiddleware({ service: 'inventory', instance: 'inventory-1' })], clientMiddleware),
+    startInventory('inventory-2', 'stable', [grayHopTraceServerMiddleware({ service: 'inventory', instance: 'inventory-2' })], clientMiddleware),
+    startInventory('inventory-canary', 'canary', [grayHopTraceServerMiddleware({ service: 'inventory', instance: 'inventory-canary' })], clientMiddleware),
+  ]);
+  const orders = await startOrders('orders-1', 'stable', {
+    serverInterceptors: trace('orders', 'orders-1'),
+    clientInterceptors: [grayHopTraceClientInterceptor()],
+  });
+  const instances: Instance[] = [orders, ...inventories, pricingStable, pricingCanary];
+  await announce(instances.map(({ service, address, stage }) => ({ service, address, stage })));
+  const gateway = await startGateway({ clientInterceptors: [grayHopTraceClientInterceptor()] });
+
+  let stopped = false;
+  return {
+    gateway, instances, pricingCanary, registry, guard, registryKind: kind,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await gateway.stop();
+      for (const i of instances) i.stop();
+      for (const c of cleanups) await c();
+    },
+  };
+}
+
+export { grpc };
