@@ -3,9 +3,26 @@
  * `preValidation`, so route handlers (with or without a request body) and async hooks see it.
  * @packageDocumentation
  */
-import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { grayStorage, type GrayContext } from '../core/context.js';
 import { createHttpEdge, type GrayHttpOptions, type HttpEdge } from './edge.js';
+
+/** The request fields the plugin reads (a Fastify `FastifyRequest` fits). */
+export interface FastifyRequestLike { readonly raw: IncomingMessage }
+/** The reply methods the plugin uses (a Fastify `FastifyReply` fits). */
+export interface FastifyReplyLike {
+  hasHeader(name: string): boolean;
+  header(name: string, value: string): unknown;
+}
+/**
+ * The part of a Fastify instance the plugin uses. Typed structurally so that `graylane/http`'s
+ * types do not need `fastify` installed; a Fastify 5 instance fits.
+ */
+export interface FastifyHookHost {
+  addHook(name: 'onRequest' | 'preValidation', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: (err?: Error) => void) => void): unknown;
+}
+/** The plugin's type: a Fastify callback plugin taking {@link GrayHttpOptions}. */
+export type GrayFastifyPlugin = (instance: FastifyHookHost, options: GrayHttpOptions, done: (err?: Error) => void) => void;
 
 /**
  * The graylane Fastify plugin: `await app.register(grayFastifyPlugin, options)`. Options are
@@ -23,7 +40,7 @@ import { createHttpEdge, type GrayHttpOptions, type HttpEdge } from './edge.js';
  * hooks and the handler follow from there (the pattern of `@fastify/request-context`). The context
  * is kept per request in a `WeakMap`; no `enterWith` is used.
  */
-export const grayFastifyPlugin: FastifyPluginCallback<GrayHttpOptions> = (fastify, options, done) => {
+export const grayFastifyPlugin: GrayFastifyPlugin = (fastify, options, done) => {
   let edge: HttpEdge;
   try {
     edge = createHttpEdge(options);
@@ -32,7 +49,7 @@ export const grayFastifyPlugin: FastifyPluginCallback<GrayHttpOptions> = (fastif
     return;
   }
   const storage = grayStorage();
-  const contexts = new WeakMap<FastifyRequest, GrayContext>();
+  const contexts = new WeakMap<FastifyRequestLike, GrayContext>();
 
   fastify.addHook('onRequest', (request, reply, next) => {
     const ctx = edge.resolve(request.raw);

@@ -6,6 +6,7 @@
 export { grayHttpMiddleware, grayHttpHandler } from './middleware.js';
 export type { GrayHttpMiddleware } from './middleware.js';
 export { grayFastifyPlugin } from './fastify.js';
+export type { GrayFastifyPlugin, FastifyHookHost, FastifyRequestLike, FastifyReplyLike } from './fastify.js';
 export { DEFAULT_HEALTH_PATHS } from './edge.js';
 export type { GrayHttpOptions } from './edge.js';
 export type { GrayTrustRule, GrayTokenTrust } from './trust.js';
