@@ -76,9 +76,16 @@ export function grayHttpMetricsMiddleware(options: GrayHttpMetricsOptions): Gray
   const counters = new ChildCache((v) => total.labels(...v));
   const histograms = new ChildCache((v) => duration.labels(...v));
 
+  const routeOf = (req: IncomingMessage): string => {
+    try {
+      return route?.(req) ?? '';
+    } catch {
+      return ''; // A faulty route function must not break the response path.
+    }
+  };
   const record = (state: RequestState, status: number): void => {
     const code = status >= 100 && status <= 599 ? String(status) : '0';
-    const values = route === undefined ? [state.method, code, state.stage] : [state.method, route(state.req) ?? '', code, state.stage];
+    const values = route === undefined ? [state.method, code, state.stage] : [state.method, routeOf(state.req), code, state.stage];
     counters.get(values).inc();
     histograms.get(values).observe((performance.now() - state.t0) / 1000);
   };
