@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { extractGrayContext, recordCarrier } from '../core/carrier.js';
 import type { GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
-import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { makeContext, resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { createColoringRules, type ColoringRules } from '../core/rules.js';
 import { coloringInput, colorContext, policyWithTrust } from '../core/rules-edge.js';
 import type { ColoringRule } from '../core/rules-types.js';
@@ -50,6 +50,14 @@ export interface HttpEdge {
 }
 
 const EDGE_KEYS = ['policy', 'trustIncoming', 'trust', 'rules', 'healthPaths', 'echoStage'] as const;
+
+/** Drops the secret token header from the carried keys (a `keyPrefix` such as `'x-gray-'` could cover it). */
+function withoutKey(ctx: GrayContext, key: string | undefined): GrayContext {
+  if (key === undefined || ctx.entries[key] === undefined) return ctx;
+  const rest: Record<string, string> = { ...ctx.entries };
+  delete rest[key];
+  return makeContext(ctx.stage, ctx.explicit, rest);
+}
 
 function isRuleSet(value: unknown): value is ColoringRules {
   return typeof value === 'object' && value !== null && typeof (value as ColoringRules).resolve === 'function' && typeof (value as ColoringRules).setRules === 'function';
@@ -96,7 +104,7 @@ export function createHttpEdge(options: GrayHttpOptions = {}): HttpEdge {
       const mark = url.indexOf('?');
       if (health.size > 0 && health.has(mark < 0 ? url : url.slice(0, mark))) return undefined;
       const admitted = trustAll || (trust !== undefined && trust(req));
-      const ctx = extractGrayContext(req.headers, recordCarrier, admitted ? trusting : untrusting);
+      const ctx = withoutKey(extractGrayContext(req.headers, recordCarrier, admitted ? trusting : untrusting), trust?.tokenHeader);
       if (rules === undefined) return ctx;
       return colorContext(ctx, rules, coloringInput(req.headers, recordCarrier, url), base);
     },

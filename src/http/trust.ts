@@ -23,8 +23,8 @@ export interface GrayTokenTrust {
  */
 export type GrayTrustRule = GrayTokenTrust | ((req: IncomingMessage) => boolean);
 
-/** A compiled trust check. Never throws. */
-export type TrustCheck = (req: IncomingMessage) => boolean;
+/** A compiled trust check. Never throws. `tokenHeader` names the secret header, which must never be forwarded. */
+export type TrustCheck = ((req: IncomingMessage) => boolean) & { readonly tokenHeader?: string };
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
@@ -39,7 +39,7 @@ function tokenCheck(rule: GrayTokenTrust): TrustCheck {
   }
   // Compare fixed-length digests so neither the token length nor its content leaks through timing.
   const digests = tokens.map(digest);
-  return (req) => {
+  const check = (req: IncomingMessage): boolean => {
     const sent = recordCarrier.get(req.headers, header);
     if (sent === undefined || sent.length === 0) return false;
     const mine = digest(sent);
@@ -47,6 +47,7 @@ function tokenCheck(rule: GrayTokenTrust): TrustCheck {
     for (const d of digests) ok = timingSafeEqual(mine, d) || ok;
     return ok;
   };
+  return Object.assign(check, { tokenHeader: header });
 }
 
 /** Validates a trust rule and compiles it. Throws {@link GrayConfigError} for a bad rule. */

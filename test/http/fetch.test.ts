@@ -78,12 +78,17 @@ describe('fetch from a gateway to an internal HTTP service', () => {
   beforeAll(async () => {
     // Internal hop: trusts its callers (trustIncoming) and carries x-gray-* keys.
     inner = await listen(http.createServer(grayHttpHandler((req, res) => {
-      res.end(JSON.stringify({ stage: getGrayContext()?.stage ?? null, header: req.headers['x-release-stage'] ?? null, tenant: getGrayContext()?.entries['x-gray-tenant'] ?? null }));
+      const entries = getGrayContext()?.entries ?? {};
+    res.end(JSON.stringify({ stage: getGrayContext()?.stage ?? null, header: req.headers['x-release-stage'] ?? null, tenant: entries['x-gray-tenant'] ?? null, token: req.headers['x-gray-token'] ?? null }));
     }, { trustIncoming: true, keyPrefix: 'x-gray-' })));
     edge = await listen(http.createServer(grayHttpHandler(async (_req, res) => {
       const r = await fetch(`http://127.0.0.1:${inner.port}/`, grayFetchInit({ headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) }));
       res.end(await r.text());
-    }, { rules: [{ stage: 'canary', match: { header: 'x-user-group', equals: 'qa' } }], keyPrefix: 'x-gray-' })));
+    }, {
+      rules: [{ stage: 'canary', match: { header: 'x-user-group', equals: 'qa' } }],
+      keyPrefix: 'x-gray-',
+      trust: { tokenHeader: 'x-gray-token', tokens: ['edge-secret'] },
+    })));
   });
   afterAll(async () => {
     await edge?.close();
@@ -91,7 +96,12 @@ describe('fetch from a gateway to an internal HTTP service', () => {
   });
 
   it('the colored stage and carried keys arrive at the next HTTP hop', async () => {
-    expect(await getJson(edge.port, '/', { 'x-user-group': 'qa', 'x-gray-tenant': 't1' })).toEqual({ stage: 'canary', header: 'canary', tenant: 't1' });
-    expect(await getJson(edge.port, '/', { 'x-release-stage': 'canary' })).toEqual({ stage: 'stable', header: null, tenant: null });
+    expect(await getJson(edge.port, '/', { 'x-user-group': 'qa', 'x-gray-tenant': 't1' })).toEqual({ stage: 'canary', header: 'canary', tenant: 't1', token: null });
+    expect(await getJson(edge.port, '/', { 'x-release-stage': 'canary' })).toEqual({ stage: 'stable', header: null, tenant: null, token: null });
+  });
+
+  it('never forwards the secret token header, even when keyPrefix covers it', async () => {
+    const r = await getJson(edge.port, '/', { 'x-gray-token': 'edge-secret', 'x-release-stage': 'blue', 'x-gray-tenant': 't2' });
+    expect(r).toEqual({ stage: 'blue', header: 'blue', tenant: 't2', token: null });
   });
 });
