@@ -1,0 +1,114 @@
+/**
+ * What the benchmark processes share: the scenario and topology names, the one-method service with
+ * raw `Buffer` messages (so serialization cost is the same, and tiny, everywhere), and the IPC shapes.
+ * @packageDocumentation
+ */
+import type { ServiceDefinition } from '@grpc/grpc-js';
+
+/** Every scenario the harness knows, in report order. */
+export const ALL_SCENARIOS = [
+  'raw',
+  'hand',
+  'graylane',
+  'graylane-forward',
+  'nice-grpc',
+  'routing',
+  'otel-off',
+  'otel-on',
+] as const;
+export type Scenario = (typeof ALL_SCENARIOS)[number];
+
+/** One sentence per scenario, for the report. */
+export const SCENARIO_LABELS: Record<Scenario, string> = {
+  raw: 'raw grpc-js, tag not forwarded',
+  hand: 'hand-written: read `x-release-stage` from call.metadata, set it on a new outgoing Metadata',
+  graylane: 'grayServerInterceptor + grayClientInterceptor',
+  'graylane-forward': 'grayServerInterceptor + forwardGrayMetadata(call) on a plain client',
+  'nice-grpc': 'graylane nice-grpc: grayServerMiddleware + grayClientMiddleware',
+  routing: 'graylane interceptors + registerGrayRouting (static registry, graylane:/// target)',
+  'otel-off': 'OpenTelemetry baggage + instrumentation-grpc, AlwaysOffSampler',
+  'otel-on': 'OpenTelemetry baggage + instrumentation-grpc, AlwaysOnSampler + BatchSpanProcessor (no-op exporter)',
+};
+
+/** Hops after the client: 1 (client → A) or 3 (client → A → B → C). */
+export type Hops = 1 | 3;
+
+export const STAGE_KEY = 'x-release-stage';
+/** Stages the client cycles through (never the default, so a dropped tag is visible). */
+export const BENCH_STAGES = ['canary', 'blue', 'v2'] as const;
+/** Service name of the downstream hop in the routing registry (`graylane:///bench.next`). */
+export const ROUTED_SERVICE = 'bench.next';
+
+const identity = (b: Buffer): Buffer => b;
+
+/** `/graylane.bench.Bench/Call`: unary, raw bytes in and out. */
+export const benchService: ServiceDefinition = {
+  call: {
+    path: '/graylane.bench.Bench/Call',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+    originalName: 'call',
+  },
+};
+
+/** The reply a leaf sends for a stage; cached so every scenario pays the same (nothing). */
+const replies = new Map<string, Buffer>();
+export function stageReply(stage: string | undefined): Buffer {
+  const key = stage ?? '';
+  let buf = replies.get(key);
+  if (buf === undefined) {
+    buf = Buffer.from(key);
+    if (replies.size < 64) replies.set(key, buf);
+  }
+  return buf;
+}
+
+/** Processes of the scenario `s` preload OpenTelemetry. */
+export function isOtel(s: Scenario): boolean {
+  return s === 'otel-off' || s === 'otel-on';
+}
+
+/** CPU time of a process, microseconds (user + system). */
+export function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Parent → child request. */
+export interface IpcRequest {
+  readonly id: number;
+  readonly cmd: string;
+  readonly args?: Record<string, unknown>;
+}
+
+/** Child → parent answer (`id` 0 with `ready` is the start-up message). */
+export interface IpcReply {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: string;
+  readonly ready?: { readonly port?: number };
+}
+
+/** Serves IPC requests in a child: `handlers[cmd](args)`; `cpu` and `exit` are built in. */
+export function serveIpc(handlers: Record<string, (args: Record<string, unknown>) => unknown>): void {
+  const send = (msg: IpcReply): void => {
+    if (process.connected) process.send?.(msg);
+  };
+  process.on('message', (raw: unknown) => {
+    const req = raw as IpcRequest;
+    if (req.cmd === 'exit') process.exit(0);
+    if (req.cmd === 'cpu') return send({ id: req.id, ok: true, result: cpuMicros() });
+    const handler = handlers[req.cmd];
+    if (handler === undefined) return send({ id: req.id, ok: false, error: `unknown command ${req.cmd}` });
+    Promise.resolve()
+      .then(() => handler(req.args ?? {}))
+      .then((result) => send({ id: req.id, ok: true, result }), (err: unknown) => send({ id: req.id, ok: false, error: String(err) }));
+  });
+  // The parent went away (crash, Ctrl-C): never outlive it.
+  process.on('disconnect', () => process.exit(0));
+}

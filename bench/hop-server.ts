@@ -1,0 +1,113 @@
+/**
+ * One hop of a benchmark chain, run as its own process: serves `Bench/Call` on 127.0.0.1 and either
+ * answers with the stage it saw (leaf) or calls the next hop and relays its answer (middle), the
+ * way the scenario (`raw`, `hand`, `graylane`, …) propagates the tag.
+ * Usage (forked by bench/run.ts): hop-server.ts <scenario> [downstream host:port]
+ * @packageDocumentation
+ */
+import { createRequire } from 'node:module';
+import type * as GrpcJs from '@grpc/grpc-js';
+import { context as otelContext, propagation } from '@opentelemetry/api';
+import { getReleaseStage } from 'graylane';
+import { forwardGrayMetadata, grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
+import { ROUTED_SERVICE, STAGE_KEY, BENCH_STAGES, benchService, serveIpc, stageReply, type Scenario } from './common.js';
+
+// Required (not imported) so instrumentation-grpc's require hook sees it in the OTel scenarios;
+// every scenario loads it the same way.
+const grpc = createRequire(import.meta.url)('@grpc/grpc-js') as typeof GrpcJs;
+
+type Reply = (err: GrpcJs.ServiceError | null, res?: Buffer) => void;
+type UnaryCall = GrpcJs.ServerUnaryCall<Buffer, Buffer>;
+interface BenchClient extends GrpcJs.Client {
+  call(req: Buffer, cb: Reply): GrpcJs.ClientUnaryCall;
+  call(req: Buffer, md: GrpcJs.Metadata, cb: Reply): GrpcJs.ClientUnaryCall;
+}
+const BenchClientCtor = grpc.makeGenericClientConstructor(benchService, 'Bench') as unknown as new (
+  target: string, creds: GrpcJs.ChannelCredentials, options?: GrpcJs.ClientOptions,
+) => BenchClient;
+
+const scenario = process.argv[2] as Scenario;
+const downstream = process.argv[3];
+const creds = grpc.credentials.createInsecure();
+
+/** What the leaf reports as the stage it saw, per scenario. */
+function leafStage(call: UnaryCall): string | undefined {
+  switch (scenario) {
+    case 'raw':
+      return 'raw';
+    case 'hand':
+      return call.metadata.get(STAGE_KEY)[0] as string | undefined;
+    case 'otel-off':
+    case 'otel-on':
+      return propagation.getBaggage(otelContext.active())?.getEntry(STAGE_KEY)?.value;
+    default:
+      return getReleaseStage();
+  }
+}
+
+async function downstreamClient(target: string): Promise<BenchClient> {
+  if (scenario === 'routing') {
+    const { createStaticRegistry, registerGrayRouting } = await import('graylane/routing');
+    // The next hop announced under every stage the client sends (and the default), so each call is
+    // routed to a stage-matching instance rather than falling back.
+    const stages = ['stable', ...BENCH_STAGES];
+    const registry = createStaticRegistry(stages.map((stage) => ({ service: ROUTED_SERVICE, address: target, stage })));
+    const routing = registerGrayRouting({ registry });
+    return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, { interceptors: [grayClientInterceptor()] });
+  }
+  const interceptors = scenario === 'graylane' ? [grayClientInterceptor()] : [];
+  return new BenchClientCtor(target, creds, interceptors.length > 0 ? { interceptors } : {});
+}
+
+/** The grpc-js handler of a middle hop: one downstream call, answer relayed. */
+function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buffer> {
+  const relay = (cb: Reply): Reply => (err, res) => cb(err, res);
+  switch (scenario) {
+    case 'hand':
+      return (call, cb) => {
+        const md = new grpc.Metadata();
+        const stage = call.metadata.get(STAGE_KEY)[0];
+        if (stage !== undefined) md.set(STAGE_KEY, stage);
+        client.call(call.request, md, relay(cb));
+      };
+    case 'graylane-forward':
+      return (call, cb) => {
+        client.call(call.request, forwardGrayMetadata(call), relay(cb));
+      };
+    default:
+      // raw, graylane, routing (interceptors do the work), otel-* (instrumentation does).
+      return (call, cb) => {
+        client.call(call.request, relay(cb));
+      };
+  }
+}
+
+async function startGrpcJs(): Promise<number> {
+  const graylaneServer = scenario === 'graylane' || scenario === 'graylane-forward' || scenario === 'routing';
+  const server = new grpc.Server(graylaneServer ? { interceptors: [grayServerInterceptor()] } : {});
+  const handler: GrpcJs.handleUnaryCall<Buffer, Buffer> =
+    downstream === undefined
+      ? (call, cb) => cb(null, stageReply(leafStage(call)))
+      : middleHandler(await downstreamClient(downstream));
+  server.addService(benchService, { call: handler });
+  return new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+}
+
+async function startNice(): Promise<number> {
+  const nice = await import('nice-grpc');
+  const { grayClientMiddleware, grayServerMiddleware } = await import('graylane/nice-grpc');
+  const server = nice.createServer().use(grayServerMiddleware());
+  if (downstream === undefined) {
+    server.add(benchService, { call: async () => stageReply(getReleaseStage()) });
+  } else {
+    const client = nice.createClientFactory().use(grayClientMiddleware())
+      .create(benchService, nice.createChannel(downstream)) as unknown as { call(req: Buffer): Promise<Buffer> };
+    server.add(benchService, { call: async (req: Buffer) => client.call(req) });
+  }
+  return server.listen('127.0.0.1:0');
+}
+
+const port = scenario === 'nice-grpc' ? await startNice() : await startGrpcJs();
+serveIpc({});
+process.send?.({ id: 0, ok: true, ready: { port } });

@@ -1,0 +1,125 @@
+/**
+ * Child processes for the harness: fork a TypeScript module under tsx with an IPC channel, wait for
+ * its `ready`, send it requests with a timeout, and kill every child on exit, error or Ctrl-C.
+ * @packageDocumentation
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { IpcReply } from './common.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+function killAll(): void {
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  live.clear();
+}
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
+/** A forked benchmark process. */
+export interface Proc {
+  readonly name: string;
+  readonly port: number | undefined;
+  request<T>(cmd: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  kill(): void;
+}
+
+export interface SpawnOptions {
+  readonly name: string;
+  /** Module under bench/, e.g. 'hop-server.ts'. */
+  readonly module: string;
+  readonly args?: readonly string[];
+  /** Extra `--import` preloads (paths relative to the repo root). */
+  readonly preload?: readonly string[];
+  readonly env?: Record<string, string>;
+  readonly readyTimeoutMs?: number;
+}
+
+/** Forks `bench/<module>` with tsx and resolves once it reports ready. */
+export function spawnProc(options: SpawnOptions): Promise<Proc> {
+  hookExit();
+  const execArgv = ['--import', 'tsx', ...(options.preload ?? []).flatMap((p) => ['--import', `./${p}`])];
+  const child = fork(fileURLToPath(new URL(options.module, import.meta.url)), [...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    execArgv,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  live.add(child);
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const failAll = (err: Error): void => {
+    for (const p of pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    pending.clear();
+  };
+  child.on('exit', (code, signal) => {
+    live.delete(child);
+    failAll(new Error(`${options.name} exited (code ${code}, signal ${signal})`));
+  });
+
+  return new Promise((resolveReady, rejectReady) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rejectReady(new Error(`${options.name} not ready within ${options.readyTimeoutMs ?? 30_000} ms`));
+    }, options.readyTimeoutMs ?? 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rejectReady(new Error(`${options.name} exited before ready (code ${code})`));
+    });
+    child.on('message', (raw: unknown) => {
+      const msg = raw as IpcReply;
+      if (msg.id === 0 && msg.ready !== undefined) {
+        clearTimeout(timer);
+        resolveReady({
+          name: options.name,
+          port: msg.ready.port,
+          request<T>(cmd: string, args?: Record<string, unknown>, timeoutMs = 120_000): Promise<T> {
+            const id = nextId++;
+            return new Promise<T>((resolve, reject) => {
+              const t = setTimeout(() => {
+                pending.delete(id);
+                reject(new Error(`${options.name}: ${cmd} timed out after ${timeoutMs} ms`));
+              }, timeoutMs);
+              pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer: t });
+              child.send({ id, cmd, args });
+            });
+          },
+          kill() {
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+            live.delete(child);
+          },
+        });
+        return;
+      }
+      const p = pending.get(msg.id);
+      if (p === undefined) return;
+      pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new Error(`${options.name}: ${msg.error ?? 'failed'}`));
+    });
+  });
+}
+
+/** Kills every child still running (also done automatically at exit). */
+export function killAllProcs(): void {
+  killAll();
+}

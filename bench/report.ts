@@ -1,0 +1,237 @@
+/**
+ * Renders a benchmark report: the console table, docs/benchmarks.md and the SVG chart of the
+ * 3-hop ratios against hand-written forwarding.
+ * @packageDocumentation
+ */
+import { SCENARIO_LABELS, type Scenario } from './common.js';
+import type { MicroResult } from './micro.js';
+import { fmt, fmtSpread } from './stats.js';
+import type { AwaitCost, Target, TopologySummary } from './summary.js';
+
+export interface BenchReport {
+  readonly tool: 'graylane-bench';
+  readonly schema: 1;
+  readonly date: string;
+  readonly mode: 'full' | 'quick' | 'custom';
+  readonly command: string;
+  readonly node: string;
+  readonly grpcJs: string;
+  readonly platform: string;
+  readonly cpuModel: string;
+  readonly nproc: number;
+  readonly loadAvgAtStart: readonly number[];
+  readonly config: Record<string, number | string | boolean>;
+  readonly scenarios: readonly Scenario[];
+  readonly skipped: readonly { readonly scenario: Scenario; readonly reason: string }[];
+  readonly topologies: readonly TopologySummary[];
+  readonly micro: readonly MicroResult[] | null;
+  readonly awaitCost: AwaitCost | null;
+  readonly targets: readonly Target[];
+  readonly durationSec: number;
+}
+
+function topologyTable(t: TopologySummary): string {
+  const rows = [
+    '| scenario | throughput (calls/s) | vs hand | vs raw | CPU µs/call (all processes) | vs hand | vs raw | p50 µs | p50 vs hand | p99 µs | lost tags | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of t.scenarios) {
+    rows.push(`| ${s.scenario} | ${fmt(s.medians.throughput, 0)} | ${fmtSpread(s.vsHand?.throughput)} | ${fmtSpread(s.vsRaw?.throughput)} | ${fmt(s.medians.cpuUsPerCall, 0)} | ${fmtSpread(s.vsHand?.cpuPerCall)} | ${fmtSpread(s.vsRaw?.cpuPerCall)} | ${fmt(s.medians.p50Us, 0)} | ${fmtSpread(s.vsHand?.p50)} | ${fmt(s.medians.p99Us, 0)} | ${s.lostTags === null ? 'n/a' : s.lostTags} | ${s.errors} |`);
+  }
+  return rows.join('\n');
+}
+
+function targetRows(targets: readonly Target[]): string {
+  const rows = ['| target | measured (median, range) | bar | status |', '|---|---:|---:|---|'];
+  for (const t of targets) {
+    const measured = t.range !== null && t.range.median !== null ? `${fmtSpread(t.range)} ${t.unit}` : `${fmt(t.value, t.unit === 'ns' ? 0 : 2)} ${t.unit}`;
+    rows.push(`| ${t.description} | ${measured} | ${t.comparator} ${t.threshold} ${t.unit} | **${t.status}**${t.note === undefined ? '' : ` — ${t.note}`} |`);
+  }
+  return rows.join('\n');
+}
+
+/** Plain-text table for the terminal. */
+export function consoleTable(r: BenchReport): string {
+  const lines: string[] = [];
+  for (const t of r.topologies) {
+    lines.push(`\n${t.hops}-hop (median of ${t.scenarios[0]?.reps ?? 0} reps; ratios = median (min–max) of per-rep ratios)`);
+    lines.push(`${'scenario'.padEnd(17)} ${'calls/s'.padStart(8)} ${'thr/hand'.padStart(18)} ${'cpu µs'.padStart(7)} ${'cpu/hand'.padStart(18)} ${'p50 µs'.padStart(7)} ${'p99 µs'.padStart(7)} lost`);
+    for (const s of t.scenarios) {
+      lines.push(`${s.scenario.padEnd(17)} ${fmt(s.medians.throughput, 0).padStart(8)} ${fmtSpread(s.vsHand?.throughput).padStart(18)} ${fmt(s.medians.cpuUsPerCall, 0).padStart(7)} ${fmtSpread(s.vsHand?.cpuPerCall).padStart(18)} ${fmt(s.medians.p50Us, 0).padStart(7)} ${fmt(s.medians.p99Us, 0).padStart(7)} ${s.lostTags ?? 'n/a'}${s.errors > 0 ? ` errors=${s.errors} (${s.firstError ?? ''})` : ''}`);
+    }
+  }
+  if (r.micro !== null) {
+    lines.push('\nmicro (ns/op)');
+    for (const m of r.micro) lines.push(`${fmt(m.nsPerOp, 0).padStart(8)}  ${m.name}`);
+  }
+  if (r.awaitCost !== null) {
+    lines.push(`\nawait (ns): no ALS ${fmt(r.awaitCost.off.awaitValueNs, 0)}, with ALS ${fmt(r.awaitCost.on.awaitValueNs, 0)} (×${fmt(r.awaitCost.ratioValue)})`);
+  }
+  lines.push('\ntargets');
+  for (const t of r.targets) lines.push(`${t.status.padEnd(7)} ${t.description}: ${fmt(t.value, t.unit === 'ns' ? 0 : 2)} ${t.unit} (bar ${t.comparator} ${t.threshold})`);
+  for (const s of r.skipped) lines.push(`skipped ${s.scenario}: ${s.reason}`);
+  return lines.join('\n');
+}
+
+function micro(r: BenchReport): string {
+  if (r.micro === null) return '_Not run (`--no-micro`)._';
+  const rows = ['| operation | ns/op | ± % |', '|---|---:|---:|'];
+  for (const m of r.micro) rows.push(`| ${m.group === 'baseline' ? '' : '**graylane** '}${m.name} | ${fmt(m.nsPerOp, 0)} | ${fmt(m.rme, 1)} |`);
+  return rows.join('\n');
+}
+
+function ns(r: BenchReport, name: string): string {
+  return fmt(r.micro?.find((m) => m.name === name)?.nsPerOp, 0);
+}
+
+function whereTimeGoes(r: BenchReport): string {
+  const three = r.topologies.find((t) => t.hops === 3);
+  const cpu = (s: Scenario): number | null => three?.scenarios.find((x) => x.scenario === s)?.medians.cpuUsPerCall ?? null;
+  const g = cpu('graylane');
+  const h = cpu('hand');
+  const delta = g !== null && h !== null ? `${fmt(g - h, 1)} µs` : 'n/a';
+  return [
+    `In this run graylane's 3-hop chain used ${delta} more CPU per chain call than hand-written forwarding (medians; the`,
+    'paired ratios above are the better measure). Per call, graylane does on each hop:',
+    '',
+    `1. **Server interceptor** — wraps the server listener and runs each listener callback in \`als.run\``,
+    `   (${ns(r, 'als.run(store, fn)')} ns each, 3 callbacks per unary call) after \`extractGrayContext\``,
+    `   (${ns(r, 'extractGrayContext(md), stage only')} ns stage only; ${ns(r, "extractGrayContext(md), keyPrefix 'x-gray-' (6 keys)")} ns with a key prefix,`,
+    '   which has to walk `Metadata.getMap()`).',
+    `2. **Client interceptor** — an extra grpc-js \`InterceptingCall\` layer per outgoing call. The layer alone (pass-through`,
+    `   interceptor) costs ${ns(r, 'pass-through client interceptor: InterceptingCall + start')} ns; graylane's costs`,
+    `   ${ns(r, 'grayClientInterceptor: InterceptingCall + start (merge) in a context')} ns in a context: it copies the caller's`,
+    `   \`Metadata\` (\`clone()\`: ${ns(r, 'Metadata.clone() (3 keys)')} ns for 3 keys) before adding the stage, and wraps the response`,
+    '   listener so response callbacks run in the caller\'s context (3 more `als.run`).',
+    `3. **forwardGrayMetadata** — \`forwardGrayMetadata(call)\` ${ns(r, 'forwardGrayMetadata(call)')} ns re-reads the call's metadata;`,
+    `   \`forwardGrayMetadata()\` from the context ${ns(r, 'forwardGrayMetadata() in a context')} ns; hand-written`,
+    `   (\`md.get(key)[0]\` + \`new Metadata()\` + \`set\`) ${ns(r, 'hand-written: md.get(key)[0] + new Metadata() + set')} ns.`,
+    `4. **AsyncLocalStorage itself** — on Node ${r.node} merely using an ALS turns on promise hooks for the whole process:`,
+    r.awaitCost === null
+      ? '   (not measured in this run).'
+      : `   a bare \`await\` costs ${fmt(r.awaitCost.off.awaitValueNs, 0)} ns without and ${fmt(r.awaitCost.on.awaitValueNs, 0)} ns with one (×${fmt(r.awaitCost.ratioValue)}); an \`await\` of an async call ${fmt(r.awaitCost.off.awaitAsyncCallNs, 0)} → ${fmt(r.awaitCost.on.awaitAsyncCallNs, 0)} ns (×${fmt(r.awaitCost.ratioAsyncCall)}). The bench handlers are callback-style, so the chain numbers above do **not** include this; a handler with N awaits pays about N × the difference. Node 22+ (AsyncContextFrame, default in 24) removes most of it.`,
+    '',
+    'The rest of a call — HTTP/2 framing, protobuf-free buffer copy, the event loop — is the same in every scenario; it is',
+    'why 1-hop ratios sit close to 1.00 and why the 3-hop chain, which does not saturate two cores, is compared on CPU per call.',
+  ].join('\n');
+}
+
+/** docs/benchmarks.md */
+export function markdown(r: BenchReport): string {
+  const cfg = r.config;
+  const noisy = r.mode !== 'full'
+    ? `\n> **${r.mode} run — indicative only.** Short phases and few repetitions; re-run \`npx tsx bench/run.ts\` on a quiet machine for publishable numbers.\n`
+    : '';
+  const scenarioRows = r.scenarios.map((s) => `| \`${s}\` | ${SCENARIO_LABELS[s]} |`).join('\n');
+  const skipped = r.skipped.length === 0 ? '' : `\nSkipped: ${r.skipped.map((s) => `\`${s.scenario}\` (${s.reason})`).join('; ')}.\n`;
+  return `# graylane benchmarks
+
+_Generated by \`${r.command}\` on ${r.date} in ${fmt(r.durationSec, 0)} s. Do not edit by hand: re-run the harness._
+${noisy}
+## Machine
+
+| | |
+|---|---|
+| CPU | ${r.cpuModel} |
+| cores (\`nproc\`) | ${r.nproc} |
+| load average at start | ${r.loadAvgAtStart.map((l) => l.toFixed(2)).join(', ')} |
+| Node.js | ${r.node} |
+| @grpc/grpc-js | ${r.grpcJs} |
+| platform | ${r.platform} |
+
+## Method
+
+- Every scenario runs the same unary method with raw \`Buffer\` messages over a **1-hop** (client → A) and a **3-hop**
+  chain (client → A → B → C). The client and every hop are **separate processes** on 127.0.0.1.
+- The client tags each call with a stage (\`canary\`, \`blue\`, \`v2\` in turn; metadata \`x-release-stage\`, or OTel
+  baggage in the OTel scenarios). The leaf answers with the stage it saw; the client counts **lost tags** (must be 0;
+  \`raw\` does not forward by design, so it is not counted).
+- **Interleaved:** all chains start once; each of ${cfg.reps} repetitions measures every scenario and topology in turn,
+  the order rotated every repetition. After a ${cfg.warmPassMs} ms warm pass per chain, each measurement is:
+  warm-up (≤ ${cfg.warmupCalls} calls / ${cfg.warmupMs} ms), **latency** at concurrency 1 (≤ ${cfg.latencyCalls} calls /
+  ${cfg.latencyMs} ms; p50, p99), **throughput** at concurrency ${cfg.concurrency} (${cfg.throughputMs} ms, ≤ ${cfg.throughputMaxCalls} calls).
+- **CPU per call:** \`process.cpuUsage()\` (user + system) of the client and every hop, read over IPC before and after
+  the throughput phase, summed and divided by completed calls.
+- **Ratios** are computed per repetition against \`hand\` and \`raw\` measured in the same repetition, then summarised as
+  **median (min–max)**. Throughput ratios > 1 and CPU/latency ratios < 1 are better.
+- Micro benchmarks: tinybench, each sample runs the operation 1,000 times; the \`await\` cost runs in two fresh
+  processes (with and without an AsyncLocalStorage in use).
+
+| scenario | what each hop does |
+|---|---|
+${scenarioRows}
+${skipped}
+## Targets (issue 8)
+
+${targetRows(r.targets)}
+
+![3-hop ratios vs hand-written forwarding](benchmarks.svg)
+
+${r.topologies.map((t) => `## ${t.hops}-hop chain\n\n${topologyTable(t)}`).join('\n\n')}
+
+## Micro benchmarks
+
+${micro(r)}
+
+## Where the time goes
+
+${whereTimeGoes(r)}
+
+## Reproduce
+
+\`\`\`sh
+npx tsx bench/run.ts            # full run (~6–8 min), rewrites docs/benchmarks.md and docs/benchmarks.svg
+npx tsx bench/run.ts --quick    # ~1.5 min, indicative only
+npx tsx bench/run.ts --quick --json --no-docs --scenarios hand,graylane,otel-off
+\`\`\`
+Options: \`--quick\`, \`--json\` (JSON on stdout, progress on stderr), \`--scenarios a,b\`, \`--hops 1,3\`, \`--reps N\`,
+\`--throughput-ms N\`, \`--latency-calls N\`, \`--no-micro\`, \`--no-docs\`, \`--out DIR\`.
+`;
+}
+
+/** docs/benchmarks.svg: 3-hop throughput and CPU-per-call ratios vs hand, with min–max whiskers. */
+export function svgChart(r: BenchReport): string {
+  const three = r.topologies.find((t) => t.hops === 3) ?? r.topologies[0];
+  const rows = (three?.scenarios ?? []).filter((s) => s.vsHand !== null);
+  const W = 760;
+  const left = 150;
+  const right = 30;
+  const rowH = 44;
+  const top = 58;
+  const H = top + rows.length * rowH + 40;
+  const all = rows.flatMap((s) => [s.vsHand!.throughput.max ?? 1, s.vsHand!.cpuPerCall.max ?? 1]);
+  const maxV = Math.max(1.2, ...all.filter(Number.isFinite)) * 1.05;
+  const x = (v: number): number => left + (v / maxV) * (W - left - right);
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(`${three?.hops ?? 3}-hop chain vs hand-written forwarding (median, min–max of ${rows[0]?.reps ?? 0} reps)`)}</text>`,
+    `<rect x="${left}" y="30" width="12" height="10" fill="#4c78a8"/><text x="${left + 16}" y="39">throughput ratio (higher is better)</text>`,
+    `<rect x="${left + 230}" y="30" width="12" height="10" fill="#f58518"/><text x="${left + 246}" y="39">CPU per call ratio (lower is better)</text>`,
+  ];
+  for (let tick = 0; tick <= maxV + 1e-9; tick += 0.25) {
+    const tx = x(tick);
+    parts.push(`<line x1="${tx}" x2="${tx}" y1="${top - 6}" y2="${H - 30}" stroke="${Math.abs(tick - 1) < 1e-9 ? '#333' : '#e5e5e5'}" stroke-width="${Math.abs(tick - 1) < 1e-9 ? 1.5 : 1}"/>`);
+    parts.push(`<text x="${tx}" y="${H - 14}" text-anchor="middle" fill="#555">${tick.toFixed(2)}</text>`);
+  }
+  rows.forEach((s, i) => {
+    const y = top + i * rowH;
+    parts.push(`<text x="${left - 8}" y="${y + 20}" text-anchor="end">${esc(s.scenario)}</text>`);
+    const bars: [number | null, number | null, number | null, string, number][] = [
+      [s.vsHand!.throughput.median, s.vsHand!.throughput.min, s.vsHand!.throughput.max, '#4c78a8', y + 4],
+      [s.vsHand!.cpuPerCall.median, s.vsHand!.cpuPerCall.min, s.vsHand!.cpuPerCall.max, '#f58518', y + 20],
+    ];
+    for (const [med, min, max, color, by] of bars) {
+      if (med === null) continue;
+      parts.push(`<rect x="${left}" y="${by}" width="${Math.max(0, x(med) - left)}" height="14" fill="${color}"/>`);
+      if (min !== null && max !== null) {
+        parts.push(`<line x1="${x(min)}" x2="${x(max)}" y1="${by + 7}" y2="${by + 7}" stroke="#222"/>`);
+        parts.push(`<line x1="${x(min)}" x2="${x(min)}" y1="${by + 3}" y2="${by + 11}" stroke="#222"/><line x1="${x(max)}" x2="${x(max)}" y1="${by + 3}" y2="${by + 11}" stroke="#222"/>`);
+      }
+      parts.push(`<text x="${Math.max(x(med), max === null ? 0 : x(max)) + 4}" y="${by + 11}" fill="#222">${med.toFixed(2)}</text>`);
+    }
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
