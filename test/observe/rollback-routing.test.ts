@@ -7,7 +7,8 @@ import { rollbackGuardInterceptor } from '../../src/observe/grpc-js-rollback.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileRegistry, createStaticRegistry, registerGrayRouting, type GrayInstance, type GrayRegistry, type GrayRouting } from '../../src/routing/index.js';
+import { createEtcdRegistry, createFileRegistry, createStaticRegistry, registerGrayRouting, type GrayInstance, type GrayRegistry, type GrayRouting } from '../../src/routing/index.js';
+import { etcdAvailable, startEtcd } from '../helpers/etcd.js';
 import { hopClient, type HopClient } from '../helpers/grpc.js';
 import { stageMetadata, startHop, stopHops, unaryWithStatus, type ChainHop } from './chain.js';
 
@@ -31,23 +32,59 @@ async function waitFor(check: () => boolean, maxMs = 5000): Promise<boolean> {
   return check();
 }
 
-const dirs: string[] = [];
-const registries: Record<string, (instances: GrayInstance[]) => GrayRegistry> = {
-  static: (instances) => createStaticRegistry(instances),
-  file: (instances) => {
+interface Setup {
+  /** The registry routers read (one process). */
+  readonly router: GrayRegistry;
+  /** The registry the guard writes to: another instance on the same store, as another process would have. */
+  readonly guardSide: GrayRegistry;
+  close(): Promise<void>;
+}
+
+const setups: Record<string, (instances: GrayInstance[]) => Promise<Setup>> = {
+  static: async (instances) => {
+    const registry = createStaticRegistry(instances);
+    return { router: registry, guardSide: registry, close: () => registry.close() };
+  },
+  file: async (instances) => {
     const dir = mkdtempSync(join(tmpdir(), 'graylane-guard-'));
-    dirs.push(dir);
     const path = join(dir, 'registry.json');
     writeFileSync(path, JSON.stringify({ instances }));
-    return createFileRegistry(path);
+    const router = createFileRegistry(path);
+    const guardSide = createFileRegistry(path);
+    return {
+      router, guardSide,
+      async close() {
+        await router.close();
+        await guardSide.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  etcd: async (instances) => {
+    const etcd = await startEtcd();
+    const prefix = '/graylane-observe';
+    const router = createEtcdRegistry({ endpoints: etcd.endpoint, prefix });
+    const guardSide = createEtcdRegistry({ endpoints: etcd.endpoint, prefix });
+    await Promise.all([router.ready(), guardSide.ready()]);
+    const leases = await Promise.all(instances.map((i) => guardSide.register(i)));
+    return {
+      router, guardSide,
+      async close() {
+        for (const l of leases) await l.close();
+        await router.close();
+        await guardSide.close();
+        await etcd.close();
+      },
+    };
   },
 };
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+const kinds = Object.keys(setups).filter((k) => k !== 'etcd' || etcdAvailable());
 
-describe.each(Object.keys(registries))('rollback guard → routing (%s registry)', (kind) => {
+describe.each(kinds)('rollback guard → routing (%s registry)', (kind) => {
   let stable: ChainHop;
   let canary: ChainHop;
   let failing = false;
+  let setup: Setup | undefined;
   let registry: GrayRegistry;
   let routing: GrayRouting;
   let guard: RollbackGuard;
@@ -57,35 +94,39 @@ describe.each(Object.keys(registries))('rollback guard → routing (%s registry)
   beforeAll(async () => {
     stable = await startHop({ name: 'stable-1', serverInterceptors: [grayServerInterceptor()] });
     canary = await startHop({ name: 'canary-1', serverInterceptors: [grayServerInterceptor()], fail: () => (failing ? grpc.status.INTERNAL : undefined) });
-    registry = registries[kind]!([
+    setup = await setups[kind]!([
       { service: 'hop', address: stable.server.address, stage: 'stable' },
       { service: 'hop', address: canary.server.address, stage: 'canary' },
     ]);
+    registry = setup.router;
+    expect(await waitFor(() => registry.getService('hop').instances.length === 2, 10_000)).toBe(true);
     routing = registerGrayRouting({ registry, scheme: `guard${kind}` });
-    guard = createRollbackGuard({ registry, service: 'hop', window: 30_000, onTrip: (e) => trips.push(e) });
+    guard = createRollbackGuard({ registry: setup.guardSide, service: 'hop', window: 30_000, onTrip: (e) => trips.push(e) });
     client = hopClient(routing.target('hop'), { interceptors: [grayClientInterceptor(), rollbackGuardInterceptor(guard)] });
   });
 
   afterAll(async () => {
     client?.close();
     routing?.close();
-    await registry?.close();
+    await setup?.close();
     await stopHops([stable, canary].filter(Boolean));
   });
 
   it('trips on injected canary errors, routes canary calls to stable, and resume restores canary routing', async () => {
-    const warm = await callUntil(client, 'canary', () => true);
-    expect(warm[0]).toEqual({ instance: 'canary-1', code: grpc.status.OK });
+    // Wait until the router sees the canary (etcd: after the watch delivers), then warm up with one call.
+    const warm = await callUntil(client, 'canary', (instance) => instance === 'canary-1', 100, 10_000);
+    expect(warm[warm.length - 1]).toEqual({ instance: 'canary-1', code: grpc.status.OK });
+    const warmCount = warm.length;
     for (let i = 0; i < 5; i++) expect((await callUntil(client, 'stable', () => true))[0]!.instance).toBe('stable-1');
 
     failing = true;
     const failures = await callUntil(client, 'canary', () => guard.state === 'tripped', 100);
     expect(guard.state).toBe('tripped');
-    // The guard trips as soon as the window holds minSamples (20) calls: the warm-up call plus 19 failures.
-    expect(failures).toHaveLength(19);
+    // The guard trips as soon as the window holds minSamples (20) calls: the warm-up calls plus failures.
+    expect(failures).toHaveLength(20 - warmCount);
     expect(failures.every((r) => r.code === grpc.status.INTERNAL && r.instance === undefined)).toBe(true);
     expect(trips).toHaveLength(1);
-    expect(trips[0]).toMatchObject({ service: 'hop', stage: 'canary', reason: 'error-rate', samples: 20, errors: 19 });
+    expect(trips[0]).toMatchObject({ service: 'hop', stage: 'canary', reason: 'error-rate', samples: 20, errors: 20 - warmCount });
     expect(await waitFor(() => registry.getService('hop').rules.disabledStages.includes('canary'))).toBe(true);
 
     // Routers follow the registry: canary calls land on stable (allow the watch to deliver).
