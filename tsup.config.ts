@@ -1,18 +1,41 @@
 import { defineConfig } from 'tsup';
 
 // One entry per public subpath; ESM and CJS share chunks so each copy of the core exists once per format.
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'grpc-js/index': 'src/grpc-js/index.ts',
+// Frameworks are peers (or, for the demo, what the user installs): never bundled.
+const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', /^@bufbuild\//, 'fastify', 'express'];
+
+export default defineConfig([
+  {
+    entry: {
+      index: 'src/index.ts',
+      'grpc-js/index': 'src/grpc-js/index.ts',
+      'nice-grpc/index': 'src/nice-grpc/index.ts',
+      'http/index': 'src/http/index.ts',
+      'routing/index': 'src/routing/index.ts',
+      'observe/index': 'src/observe/index.ts',
+      'observe/nice-grpc/index': 'src/observe/nice-grpc/index.ts',
+      'otel/index': 'src/otel/index.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    splitting: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    platform: 'node',
+    outDir: 'dist',
+    treeshake: true,
+    external,
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  splitting: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'node',
-  outDir: 'dist',
-  treeshake: true,
-});
+  {
+    // The `graylane` command (ESM only): demo and trace. Bundles the example shop it runs.
+    entry: { 'cli/index': 'src/cli/index.ts' },
+    format: ['esm'],
+    splitting: true,
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    outDir: 'dist',
+    external,
+  },
+]);

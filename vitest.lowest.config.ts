@@ -5,7 +5,7 @@ import { graylaneAlias } from './vitest.shared.js';
 export default defineConfig({
   resolve: { alias: [...graylaneAlias, { find: /^@grpc\/grpc-js$/, replacement: 'grpc-js-lowest' }] },
   test: {
-    include: ['test/grpc-js/**/*.test.ts', 'test/e2e/chain.test.ts', 'test/routing/**/*.test.ts'],
+    include: ['test/grpc-js/**/*.test.ts', 'test/e2e/chain.test.ts', 'test/e2e/mixed-chain.test.ts', 'test/routing/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

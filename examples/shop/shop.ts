@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClientMiddleware } from 'nice-grpc';
 import { getReleaseStage } from 'graylane';
-import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from '../../src/observe/nice-grpc-hop-trace.js';
+import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from 'graylane/observe/nice-grpc';
 import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, createRollbackGuard, type RollbackGuard } from 'graylane/observe';
-import { createFileRegistry, registerGrayRouting, type GrayInstance, type GrayRegistry } from 'graylane/routing';
+import { createEtcdRegistry, createFileRegistry, registerGrayRouting, type GrayInstance, type GrayRegistry } from 'graylane/routing';
 import { startGateway, type Gateway } from './gateway.js';
 import { startInventory } from './inventory.js';
 import type { Instance } from './listen.js';
@@ -66,6 +66,21 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
       await file.reload();
     };
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  } else if (kind.startsWith('etcd://')) {
+    // Each instance announces itself under a lease (kept alive); the registry watches the prefix.
+    const etcd = createEtcdRegistry({ endpoints: `http://${kind.slice('etcd://'.length)}`, prefix: `/graylane-shop-${process.pid}` });
+    registry = etcd;
+    announce = async (instances) => {
+      await etcd.ready();
+      const registrations = await Promise.all(instances.map((i) => etcd.register(i)));
+      cleanups.unshift(() => Promise.all(registrations.map((r) => r.close())));
+      // Routing reads the local cache fed by the watch: wait (bounded) until every instance is visible.
+      for (let i = 0; i < 100; i++) {
+        const seen = ['orders', 'inventory', 'pricing'].reduce((n, svc) => n + etcd.getService(svc).instances.length, 0);
+        if (seen >= instances.length) break;
+        await new Promise((ok) => setTimeout(ok, 20));
+      }
+    };
   } else {
     throw new Error(`--registry must be 'file' or etcd://host:port, got ${kind}`);
   }

@@ -4,7 +4,7 @@
  */
 import type { CallOptions, ClientMiddleware, ClientMiddlewareCall } from 'nice-grpc-common';
 import { getGrayContext, type GrayContext } from '../core/context.js';
-import { bindAsyncGenerator } from './bind-iterable.js';
+import { bindAsyncGenerator } from '../core/bind-async.js';
 import { mergeIntoNiceMetadata } from './forward.js';
 
 /** Options of {@link grayClientMiddleware}. */

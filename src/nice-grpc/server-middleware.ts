@@ -8,7 +8,7 @@ import { extractGrayContext } from '../core/carrier.js';
 import type { GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
-import { bindAsyncGenerator, bindAsyncIterable } from './bind-iterable.js';
+import { bindAsyncGenerator, bindAsyncIterable } from '../core/bind-async.js';
 import { niceMetadataCarrier } from './carrier.js';
 
 /** Options of {@link grayServerMiddleware}: a policy (or its options) plus server settings. */

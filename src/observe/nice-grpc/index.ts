@@ -5,12 +5,12 @@
  */
 import { hostname } from 'node:os';
 import { Metadata, type CallContext, type ClientMiddleware, type ServerMiddleware, type ServerMiddlewareCall } from 'nice-grpc-common';
-import { bindAsyncGenerator } from '../core/bind-async.js';
-import { getGrayContext } from '../core/context.js';
-import { GrayConfigError } from '../core/errors.js';
-import { defaultGrayPolicy, makeContext } from '../core/policy.js';
-import { HopCollector, getHopCollector, setHopCollector } from './hop-collector.js';
-import { HOPS_TRAILER_KEY, HOP_TRACE_KEY, isHopName } from './hop-trace.js';
+import { bindAsyncGenerator } from '../../core/bind-async.js';
+import { getGrayContext } from '../../core/context.js';
+import { GrayConfigError } from '../../core/errors.js';
+import { defaultGrayPolicy, makeContext } from '../../core/policy.js';
+import { HopCollector, getHopCollector, setHopCollector } from '../hop-collector.js';
+import { HOPS_TRAILER_KEY, HOP_TRACE_KEY, isHopName } from '../hop-trace.js';
 
 /** Options of {@link grayHopTraceClientMiddleware}. */
 export interface GrayHopTraceClientMiddlewareOptions {

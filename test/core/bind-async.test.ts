@@ -1,7 +1,7 @@
 /** Binding an async generator to a gray context: why the server middleware re-enters it on every step. */
 import { describe, expect, it } from 'vitest';
 import { createGrayPolicy, getReleaseStage, runWithGrayContext } from '../../src/index.js';
-import { bindAsyncGenerator, bindAsyncIterable } from '../../src/nice-grpc/bind-iterable.js';
+import { bindAsyncGenerator, bindAsyncIterable } from '../../src/core/bind-async.js';
 
 const canary = createGrayPolicy().contextFor('canary');
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
