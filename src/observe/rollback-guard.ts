@@ -4,71 +4,10 @@
  * @packageDocumentation
  */
 import { EventEmitter } from 'node:events';
-import { GrayConfigError } from '../core/errors.js';
-import { parseStage } from '../core/stage.js';
 import { SampleWindow, p99Exceeds } from './sample-window.js';
+import { resolveGuardOptions, type ResolvedGuardOptions, type RollbackGuardOptions, type RollbackTripEvent } from './rollback-options.js';
 
-/** What the guard needs from a registry: the routing registries' `setStageDisabled`. */
-export interface RollbackTarget {
-  setStageDisabled(service: string, stage: string, disabled: boolean): Promise<void>;
-}
-
-/** A pino-compatible logger (only `warn` and `error` are used). */
-export interface RollbackLogger {
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
-/** Why and with which numbers the guard tripped. Passed to `onTrip` and the `'trip'` event. */
-export interface RollbackTripEvent {
-  readonly service: string;
-  readonly stage: string;
-  /** The limit that broke first. */
-  readonly reason: 'error-rate' | 'p99-latency';
-  readonly samples: number;
-  readonly errors: number;
-  /** Failed calls / calls in the window. */
-  readonly errorRate: number;
-  /** 99th percentile latency of the window, in ms. */
-  readonly p99Ms: number;
-  readonly windowMs: number;
-  /** When it tripped (the guard's clock, default `Date.now()`). */
-  readonly at: number;
-}
-
-/** Options of {@link createRollbackGuard}. */
-export interface RollbackGuardOptions {
-  /** Registry whose `setStageDisabled(service, stage, disabled)` is called. Required. */
-  readonly registry: RollbackTarget;
-  /** Service whose stage is watched (the registry's service name). Required. */
-  readonly service: string;
-  /** Stage watched and disabled. Default `'canary'`. */
-  readonly stage?: string;
-  /** Sliding window length in ms. Default `30_000`. */
-  readonly window?: number;
-  /** Fewest calls in the window before either limit is checked. Default `20`. */
-  readonly minSamples?: number;
-  /** Trip when failed / total calls in the window exceeds this. Default `0.005` (0.5 %). */
-  readonly maxErrorRate?: number;
-  /** Trip when the window's p99 latency exceeds this many ms. Default `2000`. */
-  readonly maxP99Ms?: number;
-  /** Most samples kept; past it the oldest are dropped first. Default `10_000`. */
-  readonly capacity?: number;
-  /** Called once per trip, after the `'trip'` event. Errors thrown are ignored. Default: none. */
-  readonly onTrip?: (event: RollbackTripEvent) => void;
-  /** Logs each trip (`warn`) and registry failure (`error`). Default: none. */
-  readonly logger?: RollbackLogger;
-  /** Clock in ms. Default `Date.now`. */
-  readonly now?: () => number;
-}
-
-function requireNumber(name: string, value: number | undefined, fallback: number, ok: (v: number) => boolean, rule: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new GrayConfigError(`graylane/observe: rollback guard ${name} must be ${rule}, got ${String(value)}.`);
-  }
-  return value;
-}
+export type { RollbackGuardOptions, RollbackLogger, RollbackTarget, RollbackTripEvent } from './rollback-options.js';
 
 /**
  * Watches one stage. Feed it with {@link RollbackGuard.record} (or `rollbackGuardInterceptor`).
@@ -83,7 +22,7 @@ export class RollbackGuard extends EventEmitter {
   private last: RollbackTripEvent | undefined;
 
   /** @internal Use {@link createRollbackGuard}. */
-  constructor(private readonly options: Required<Omit<RollbackGuardOptions, 'onTrip' | 'logger'>> & Pick<RollbackGuardOptions, 'onTrip' | 'logger'>) {
+  constructor(private readonly options: ResolvedGuardOptions) {
     super();
     this.service = options.service;
     this.stage = options.stage;
@@ -151,26 +90,5 @@ export class RollbackGuard extends EventEmitter {
  * @throws GrayConfigError for a missing registry or service, an invalid stage, or out-of-range limits.
  */
 export function createRollbackGuard(options: RollbackGuardOptions): RollbackGuard {
-  if (typeof options?.registry?.setStageDisabled !== 'function') {
-    throw new GrayConfigError('graylane/observe: rollback guard needs a `registry` with setStageDisabled(service, stage, disabled) (a graylane/routing registry).');
-  }
-  if (typeof options.service !== 'string' || options.service.length === 0) {
-    throw new GrayConfigError('graylane/observe: rollback guard needs the `service` whose stage it watches.');
-  }
-  const stage = options.stage ?? 'canary';
-  const parsed = typeof stage === 'string' ? parseStage(stage) : undefined;
-  if (parsed === undefined || !parsed.ok || parsed.stage !== stage) {
-    throw new GrayConfigError(`graylane/observe: rollback guard stage ${JSON.stringify(stage)} is not a valid stage.`);
-  }
-  const window = requireNumber('window', options.window, 30_000, (v) => v >= 1 && v <= 86_400_000, 'between 1 and 86400000 ms');
-  const minSamples = requireNumber('minSamples', options.minSamples, 20, (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
-  const maxErrorRate = requireNumber('maxErrorRate', options.maxErrorRate, 0.005, (v) => v >= 0 && v < 1, 'from 0 to below 1');
-  const maxP99Ms = requireNumber('maxP99Ms', options.maxP99Ms, 2000, (v) => v > 0, 'positive');
-  const capacity = requireNumber('capacity', options.capacity, 10_000, (v) => Number.isInteger(v) && v >= minSamples && v <= 1_000_000, `an integer from minSamples (${minSamples}) to 1000000`);
-  const now = options.now ?? Date.now;
-  if (typeof now !== 'function') throw new GrayConfigError('graylane/observe: rollback guard `now` must be a function.');
-  return new RollbackGuard({
-    registry: options.registry, service: options.service, stage, window, minSamples, maxErrorRate, maxP99Ms, capacity, now,
-    onTrip: options.onTrip, logger: options.logger,
-  });
+  return new RollbackGuard(resolveGuardOptions(options));
 }
