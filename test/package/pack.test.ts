@@ -47,6 +47,23 @@ describe('published tarball', () => {
     await expect(exec('node', [join(repo, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: dir, timeout: 60_000 })).resolves.toBeDefined();
   });
 
+  it('subpaths load with only their peers installed; graylane/routing does not load etcd3 until asked', async () => {
+    const { stdout } = await exec('node', ['subpaths.mjs'], { cwd: dir, timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({
+      etcd3: 'not installed',
+      result: {
+        graylane: 'ok', 'graylane/grpc-js': 'ok', 'graylane/http': 'ok', 'graylane/routing': 'ok', 'graylane/observe': 'ok',
+        // Their framework is an optional peer the user installs: a clear module-not-found, not a crash at import of others.
+        'graylane/nice-grpc': 'ERR_MODULE_NOT_FOUND', 'graylane/otel': 'ERR_MODULE_NOT_FOUND',
+      },
+    });
+  });
+
+  it('installs the graylane command', async () => {
+    const { stdout } = await exec(join(dir, 'node_modules/.bin/graylane'), ['help'], { cwd: dir, timeout: 30_000 });
+    expect(stdout).toContain('graylane trace <host:port> --method');
+  });
+
   it('ships no tests or sources, only dist, protos and docs', async () => {
     const { stdout } = await exec('tar', ['-tzf', readdirSync(dir).find((f) => f.endsWith('.tgz'))!], { cwd: dir });
     const files = stdout.trim().split('\n');
