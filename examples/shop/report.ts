@@ -1,5 +1,5 @@
 // Prints the demo's findings as tables (or one JSON object with --json).
-import { CLASSES } from './traffic.js';
+import { CANARY_SERVICES, CLASSES } from './traffic.js';
 
 export interface DemoReport {
   requests: number;
@@ -30,7 +30,8 @@ export function printReport(r: DemoReport, json: boolean): void {
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(`\ngraylane demo — gateway → orders → inventory → pricing (${r.registry} registry)\n`);
   for (const service of ['orders', 'inventory', 'pricing']) {
-    console.log(`${service}: request class × instance stage reached`);
+    const note = CANARY_SERVICES.has(service) ? '' : ' (no canary instance: canary traffic falls back to stable)';
+    console.log(`${service}: request class × instance stage reached${note}`);
     console.log(`  ${pad('class', 12)}${pad('stable', 10)}canary`);
     for (const cls of CLASSES) {
       const n = (stage: string) => String(r.perHop[`${service}|${cls}|${stage}`] ?? 0);
@@ -46,6 +47,6 @@ export function printReport(r: DemoReport, json: boolean): void {
     console.log(`  ${JSON.stringify(trace)}`);
   }
   console.log(`\nrequests: ${r.requests}, hops checked: ${r.hopsChecked}, tags lost: ${r.tagsLost}, misrouted: ${r.misrouted}, failed: ${r.failed}`);
-  console.log(`\nrollback drill: ${r.rollback.tripped ? `tripped (${r.rollback.reason})` : 'did NOT trip'}; ${r.rollback.failedDuringDrill} canary requests failed before the trip`);
+  console.log(`\nrollback drill: ${r.rollback.tripped ? `tripped (${r.rollback.reason})` : 'did NOT trip'}; ${r.rollback.failedDuringDrill} canary request${r.rollback.failedDuringDrill === 1 ? '' : 's'} failed before the trip`);
   for (const t of r.rollback.timeline) console.log(`  +${String(t.atMs).padStart(5)} ms  ${t.event}`);
 }
