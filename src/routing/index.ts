@@ -9,6 +9,8 @@ export { createStaticRegistry } from './static-registry.js';
 export type { StaticGrayRegistry } from './static-registry.js';
 export { createFileRegistry } from './file-registry.js';
 export type { FileGrayRegistry, FileRegistryOptions } from './file-registry.js';
+export { createEtcdRegistry } from './etcd-registry.js';
+export type { EtcdGrayRegistry, EtcdRegistryOptions, EtcdRegistration } from './etcd-registry.js';
 export type {
   GrayInstance,
   GrayFallbackMode,
