@@ -22,6 +22,13 @@ export interface GrayHopTraceServerOptions {
   readonly instance?: string;
   /** Policy used to read the stage when no gray context is current. Default: the default policy. */
   readonly policy?: GrayPolicy;
+  /**
+   * Decides whether a call's trace request is honoured (called only for calls carrying
+   * `x-gray-trace: 1`; a throw counts as `false`). Set it on servers facing untrusted clients — a
+   * trace reveals service and instance names — e.g. `(md) => md.get('x-debug-token')[0] === token`.
+   * Default: every trace request is honoured.
+   */
+  readonly accept?: (metadata: Metadata) => boolean;
 }
 
 type AnyListener = Parameters<ServerInterceptingCallInterface['start']>[0];
@@ -39,12 +46,12 @@ class HopServerListener {
   constructor(
     private readonly next: AnyListener,
     private readonly call: Call,
-    private readonly options: { service: string; instance: string; policy: GrayPolicy },
+    private readonly options: HopServerState,
   ) {}
 
   onReceiveMetadata(md: Metadata): void {
     const flag = md.get(HOP_TRACE_KEY)[0];
-    if (flag !== '1') return this.next.onReceiveMetadata(md);
+    if (flag !== '1' || !this.options.accepts(md)) return this.next.onReceiveMetadata(md);
     const { service, instance, policy } = this.options;
     const base = getGrayContext() ?? extractGrayContext(md, grpcMetadataCarrier, policy);
     // A context object of this request's own: it keys the collector and forwards the flag downstream.
@@ -79,6 +86,13 @@ class HopServerListener {
   }
 }
 
+interface HopServerState {
+  readonly service: string;
+  readonly instance: string;
+  readonly policy: GrayPolicy;
+  accepts(md: Metadata): boolean;
+}
+
 function defaultInstance(): string {
   return `${hostname()}:${process.pid}`.replace(/[^A-Za-z0-9._:@/-]/g, '_').slice(0, 128);
 }
@@ -92,7 +106,7 @@ function defaultInstance(): string {
  * {@link grayHopTraceClientInterceptor} too so their trailers are collected.
  * Untraced calls cost one metadata lookup.
  *
- * @throws GrayConfigError for a missing or invalid `service` / `instance`.
+ * @throws GrayConfigError for a missing or invalid `service` / `instance`, or a non-function `accept`.
  */
 export function grayHopTraceServerInterceptor(options: GrayHopTraceServerOptions): ServerInterceptor {
   const service = options?.service;
@@ -103,7 +117,21 @@ export function grayHopTraceServerInterceptor(options: GrayHopTraceServerOptions
   if (typeof instance !== 'string' || !isHopName(instance)) {
     throw new GrayConfigError(`graylane/observe: instance ${JSON.stringify(instance)} must be [A-Za-z0-9._:@/-], 1–128 characters.`);
   }
-  const state = { service, instance, policy: options.policy ?? defaultGrayPolicy() };
+  const accept = options.accept;
+  if (accept !== undefined && typeof accept !== 'function') throw new GrayConfigError('graylane/observe: hop trace `accept` must be a function.');
+  const state: HopServerState = {
+    service,
+    instance,
+    policy: options.policy ?? defaultGrayPolicy(),
+    accepts(md) {
+      if (accept === undefined) return true;
+      try {
+        return accept(md) === true;
+      } catch {
+        return false;
+      }
+    },
+  };
   return (_descriptor, call) => {
     const start = call.start;
     call.start = (next) => start.call(call, new HopServerListener(next, call, state));

@@ -6,7 +6,8 @@ import { grayHopTraceServerInterceptor } from '../../src/observe/grpc-js-hop-tra
 import { grayHopTraceClientInterceptor, withHopTrace } from '../../src/observe/grpc-js-hop-trace-client.js';
 import { encodeHops, HOPS_TRAILER_KEY, readHopTrace, type GrayHop } from '../../src/observe/hop-trace.js';
 import { GrayConfigError } from '../../src/core/errors.js';
-import { hopClient, collect, type HopClient } from '../helpers/grpc.js';
+import { grayClientInterceptor } from '../../src/grpc-js/client-interceptor.js';
+import { collect, hopClient, startServer, unary, type HopClient, type HopReply, type HopRequest } from '../helpers/grpc.js';
 import { stageMetadata, startHop, stopHops, unaryWithStatus, type ChainHop } from './chain.js';
 
 describe('hop trace over a real 3-hop chain', () => {
@@ -133,5 +134,58 @@ describe('readHopTrace on untrusted input', () => {
   it('rejects bad service names at construction', () => {
     expect(() => grayHopTraceServerInterceptor({ service: 'has space' })).toThrow(GrayConfigError);
     expect(() => grayHopTraceServerInterceptor({ service: 'ok', instance: '' })).toThrow(GrayConfigError);
+  });
+});
+
+describe('hop trace: streaming handlers and edge control', () => {
+  it('collects downstream hops made from bidi \'data\' callbacks', async () => {
+    const c = await startHop({ name: 'c', serverInterceptors: [grayServerInterceptor(), grayHopTraceServerInterceptor({ service: 'c', instance: 'c-1' })] });
+    const down = hopClient(c.server.address, { interceptors: [grayClientInterceptor(), grayHopTraceClientInterceptor()] });
+    const a = await startServer({
+      bidi(call: grpc.ServerDuplexStream<HopRequest, HopReply>) {
+        const pending: Array<Promise<unknown>> = [];
+        call.on('data', (req: HopRequest) => {
+          pending.push(unary(down, req).then((reply) => call.write(reply)));
+        });
+        call.on('end', () => void Promise.all(pending).then(() => call.end()));
+      },
+    }, { interceptors: [grayServerInterceptor(), grayHopTraceServerInterceptor({ service: 'a', instance: 'a-1' })] });
+    const client = hopClient(a.address);
+    try {
+      const call = client.bidi(withHopTrace(stageMetadata('canary')));
+      const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+      const replies = collect<HopReply>(call);
+      call.write({ id: '1' });
+      call.write({ id: '2' });
+      call.end();
+      expect((await replies).map((r) => r.hops[0]!.stage)).toEqual(['canary', 'canary']);
+      const trace = readHopTrace(await status);
+      expect(trace.status === 'ok' && trace.hops.map((h) => `${h.depth}:${h.service}:${h.stage}`)).toEqual(['0:a:canary', '1:c:canary', '1:c:canary']);
+    } finally {
+      client.close();
+      down.close();
+      await a.close();
+      await stopHops([c]);
+    }
+  });
+
+  it('an edge can refuse trace requests from callers it does not trust', async () => {
+    const edge = await startHop({
+      name: 'edge',
+      serverInterceptors: [grayServerInterceptor(), grayHopTraceServerInterceptor({ service: 'edge', accept: (md) => md.get('x-debug-token')[0] === 'let-me-see' })],
+    });
+    const client = hopClient(edge.server.address);
+    try {
+      const refused = await unaryWithStatus(client, { id: 'r' }, withHopTrace());
+      expect(refused.status.code).toBe(grpc.status.OK);
+      expect(readHopTrace(refused.status)).toEqual({ status: 'absent' });
+      const allowed = await unaryWithStatus(client, { id: 'a' }, withHopTrace(stageMetadata(undefined, { 'x-debug-token': 'let-me-see' })));
+      const trace = readHopTrace(allowed.status);
+      expect(trace.status === 'ok' && trace.hops.map((h) => h.service)).toEqual(['edge']);
+    } finally {
+      client.close();
+      await stopHops([edge]);
+    }
+    expect(() => grayHopTraceServerInterceptor({ service: 'x', accept: 'yes' as never })).toThrow(GrayConfigError);
   });
 });
