@@ -53,9 +53,9 @@ const store = {};
 const noop = (): number => 1;
 
 // A next call that does nothing, to time what an interceptor's start() itself costs per call.
-const nextCall = (): grpc.InterceptingCallInterface => ({
+const nextCall: grpc.NextCall = () => ({
   cancelWithStatus() {}, getPeer: () => '', start() {}, sendMessageWithContext() {}, sendMessage() {}, startRead() {}, halfClose() {},
-} as unknown as grpc.InterceptingCallInterface);
+} as unknown as ReturnType<grpc.NextCall>);
 const listener = { onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveStatus() {} };
 const callOptions = { method_definition: {} } as unknown as grpc.InterceptorOptions;
 const gray = grayClientInterceptor();
