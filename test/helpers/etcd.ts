@@ -84,7 +84,7 @@ export async function startEtcd(): Promise<EtcdServer> {
       await waitHealthy(endpoint, child, 15_000);
     } catch (e) {
       child.kill('SIGKILL');
-      throw new Error(`${(e as Error).message}\n${stderr}`);
+      throw new Error(`${(e as Error).message}\n${stderr}`, { cause: e });
     }
   };
   const stop = async (): Promise<void> => {
