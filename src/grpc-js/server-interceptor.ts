@@ -22,9 +22,11 @@ export interface GrayServerInterceptorOptions extends GrayPolicyOptions {
   readonly echoStage?: boolean;
   /**
    * Decides the context from the incoming metadata instead of the default extraction, e.g. to apply
-   * coloring rules at a gRPC edge. Receives the extracted context; must not throw. Default: none.
+   * coloring rules at a gRPC edge (`coloringResolver(...)`). Receives the extracted context, the
+   * metadata and the method path (`/package.Service/Method`); a throwing resolver keeps the
+   * extracted context. Default: none.
    */
-  readonly resolve?: (extracted: GrayContext, metadata: Metadata) => GrayContext;
+  readonly resolve?: (extracted: GrayContext, metadata: Metadata, path: string) => GrayContext;
 }
 
 /** The listener grpc-js passes to `call.start()` (not exported by grpc-js under its own name). */
@@ -47,6 +49,7 @@ class GrayServerListener {
   constructor(
     private readonly next: AnyListener,
     private readonly interceptor: InterceptorState,
+    private readonly path: string,
   ) {
     this.ctx = interceptor.policy.defaultContext;
   }
@@ -56,7 +59,7 @@ class GrayServerListener {
     let ctx = extractGrayContext(md, grpcMetadataCarrier, policy);
     if (resolve !== undefined) {
       try {
-        ctx = resolve(ctx, md);
+        ctx = resolve(ctx, md, this.path);
       } catch {
         // A faulty resolver must not fail the call; keep the extracted context.
       }
@@ -112,12 +115,12 @@ export function grayServerInterceptor(options: GrayServerInterceptorOptions = {}
   const state: InterceptorState = { policy: resolvePolicy(options), resolve: options.resolve };
   const echoKey = options.echoStage === true ? state.policy.stageKey : undefined;
 
-  return (_descriptor, call) => {
+  return (descriptor, call) => {
     // Wrap the listener the server passes to start(); no extra intercepting layer is added.
     const start = call.start;
     let listener: GrayServerListener | undefined;
     call.start = (next) => {
-      listener = new GrayServerListener(next, state);
+      listener = new GrayServerListener(next, state, descriptor.path);
       start.call(call, listener);
     };
     if (echoKey !== undefined) {

@@ -25,7 +25,7 @@ export interface GrayServerMiddlewareOptions extends GrayPolicyOptions {
    * coloring rules at a gRPC edge. Receives the extracted context; if it throws, the extracted
    * context is kept. Default: none.
    */
-  readonly resolve?: (extracted: GrayContext, metadata: Metadata) => GrayContext;
+  readonly resolve?: (extracted: GrayContext, metadata: Metadata, path: string) => GrayContext;
 }
 
 /** What {@link grayServerMiddleware} adds to the handler's `CallContext`. */
@@ -50,7 +50,7 @@ export function grayServerMiddleware(options: GrayServerMiddlewareOptions = {}):
   const policy = resolvePolicy(options);
   const resolve = options.resolve;
   if (resolve !== undefined && typeof resolve !== 'function') {
-    throw new GrayConfigError('graylane: grayServerMiddleware option resolve must be a function (extracted, metadata) => GrayContext.');
+    throw new GrayConfigError('graylane: grayServerMiddleware option resolve must be a function (extracted, metadata, path) => GrayContext.');
   }
   const echoKey = options.echoStage === true ? policy.stageKey : undefined;
 
@@ -61,7 +61,7 @@ export function grayServerMiddleware(options: GrayServerMiddlewareOptions = {}):
     let ctx = extractGrayContext(context.metadata, niceMetadataCarrier, policy);
     if (resolve !== undefined) {
       try {
-        ctx = resolve(ctx, context.metadata);
+        ctx = resolve(ctx, context.metadata, call.method.path);
       } catch {
         // A faulty resolver must not fail the call; keep the extracted context.
       }
