@@ -20,6 +20,10 @@ describe('README quick start', () => {
     expect(stdout).toContain("{ 'x-release-stage': 'canary' }");
   });
 
+  it('includes the current docs/*.md sections (npm run docs)', async () => {
+    await expect(run('node', ['scripts/readme.mjs', '--check'], { timeout: 30_000 })).resolves.toBeDefined();
+  });
+
   it('documents only npm scripts that exist', () => {
     const readme = readFileSync('README.md', 'utf8');
     const scripts = Object.keys((JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts);
