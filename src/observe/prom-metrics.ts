@@ -24,8 +24,9 @@ export function resolvePromClient(given: PromClientModule | undefined): PromClie
   if (given !== undefined) return given;
   if (loaded !== undefined) return loaded;
   try {
-    const require = createRequire(import.meta.url);
-    return (loaded = require('prom-client') as PromClientModule);
+    // The CommonJS build needs tsup's `shims: true`, which rewrites import.meta.url from __filename.
+    const load = createRequire(import.meta.url);
+    return (loaded = load('prom-client') as PromClientModule);
   } catch (cause) {
     throw new GrayConfigError('graylane/observe: metrics need the optional peer prom-client; run `npm install prom-client` or pass `promClient`.', { cause });
   }
