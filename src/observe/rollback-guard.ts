@@ -15,7 +15,9 @@ export type { RollbackGuardOptions, RollbackLogger, RollbackTarget, RollbackTrip
  * (the `Error` from `setStageDisabled`; the guard stays tripped).
  */
 export class RollbackGuard extends EventEmitter {
+  /** The service whose stage is watched. */
   readonly service: string;
+  /** The stage watched and disabled on a trip (default `'canary'`). */
   readonly stage: string;
   private readonly samples: SampleWindow;
   private tripped = false;

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { Counter, Registry } from 'prom-client';
+import { grayHttpMiddleware } from '../../src/http/index.js';
 import { GrayConfigError } from '../../src/core/errors.js';
 import { grayClientInterceptor } from '../../src/grpc-js/client-interceptor.js';
 import { grayServerInterceptor } from '../../src/grpc-js/server-interceptor.js';
@@ -131,5 +133,27 @@ describe('HTTP metrics middleware', () => {
     expect(byStage['canary']).toBe(8 + 2);
     expect(await sumBy(registry, 'http_requests_total', 'code', { release_stage: 'canary' })).toEqual({ 200: 8, 503: 2 });
     expect(await sumBy(registry, 'http_request_duration_seconds', 'release_stage')).toEqual(byStage);
+  });
+});
+
+describe('HTTP metrics behind the graylane edge middleware (Express)', () => {
+  it('labels the stage the edge decided, not the one an untrusted client claimed', async () => {
+    const registry = new Registry();
+    const app = express();
+    app.use(grayHttpMiddleware({ trust: { tokenHeader: 'x-gray-token', tokens: ['secret'] } }));
+    app.use(grayHttpMetricsMiddleware({ registry }));
+    app.get('/', (_req, res) => { res.send('ok'); });
+    const server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const send = async (headers: Record<string, string>): Promise<void> => { await (await fetch(url, { headers })).text(); };
+      await Promise.all([
+        ...Array.from({ length: 5 }, () => send({ 'x-release-stage': 'canary' })), // untrusted: stays stable
+        ...Array.from({ length: 3 }, () => send({ 'x-release-stage': 'canary', 'x-gray-token': 'secret' })),
+      ]);
+      expect(await sumBy(registry, 'http_requests_total', 'release_stage')).toEqual({ stable: 5, canary: 3 });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
