@@ -103,6 +103,26 @@ describe('hop trace: a downstream hop without the interceptor', () => {
   });
 });
 
+describe('hop trace: a failing hop', () => {
+  it('still returns the path, down to the hop that failed', async () => {
+    const server = (name: string): grpc.ServerInterceptor[] => [grayServerInterceptor(), grayHopTraceServerInterceptor({ service: name, instance: `${name}-1` })];
+    const c = await startHop({ name: 'c', serverInterceptors: server('c'), fail: () => grpc.status.INTERNAL });
+    const b = await startHop({ name: 'b', serverInterceptors: server('b'), next: c.server.address, clientInterceptors: [grayHopTraceClientInterceptor()] });
+    const a = await startHop({ name: 'a', serverInterceptors: server('a'), next: b.server.address, clientInterceptors: [grayHopTraceClientInterceptor()] });
+    const client = hopClient(a.server.address);
+    try {
+      const { status } = await unaryWithStatus(client, { id: 'f' }, withHopTrace(stageMetadata('canary')));
+      expect(status.code).toBe(grpc.status.INTERNAL);
+      const trace = readHopTrace(status);
+      expect(trace.status === 'ok' && trace.hops.map((h) => `${h.depth}:${h.service}`)).toEqual(['0:a', '1:b', '2:c']);
+      expect(status.metadata.get(HOPS_TRAILER_KEY)).toHaveLength(1);
+    } finally {
+      client.close();
+      await stopHops([a, b, c]);
+    }
+  });
+});
+
 describe('readHopTrace on untrusted input', () => {
   it('gives a clear outcome for junk and never throws', () => {
     expect(readHopTrace(undefined)).toEqual({ status: 'absent' });
