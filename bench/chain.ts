@@ -13,7 +13,10 @@ export interface Chain {
   /** Hops (leaf first) and the client, last. */
   readonly procs: readonly Proc[];
   readonly client: Proc;
+  /** Kills every process at once. */
   close(): void;
+  /** Lets every process exit on its own (profiles get written), killing stragglers. */
+  stop(): Promise<void>;
 }
 
 /** How long and how much one measurement runs; every phase is bounded by count and time. */
@@ -47,11 +50,15 @@ function procOptions(scenario: Scenario): { preload?: string[]; env?: Record<str
 }
 
 /** Starts the hops leaf first (each needs its downstream's port), then the client. */
-export async function startChain(scenario: Scenario, hops: Hops): Promise<Chain> {
+export async function startChain(scenario: Scenario, hops: Hops, cpuProfDir?: string): Promise<Chain> {
   const procs: Proc[] = [];
   const close = (): void => {
     for (const p of procs) p.kill();
   };
+  const stop = async (): Promise<void> => {
+    await Promise.all(procs.map((p) => p.stop()));
+  };
+  const prof = cpuProfDir === undefined ? {} : { cpuProfDir };
   try {
     const names = hops === 1 ? ['A'] : ['C', 'B', 'A'];
     let downstream: string | undefined;
@@ -61,6 +68,7 @@ export async function startChain(scenario: Scenario, hops: Hops): Promise<Chain>
         module: 'hop-server.ts',
         args: downstream === undefined ? [scenario] : [scenario, downstream],
         ...procOptions(scenario),
+        ...prof,
       });
       procs.push(hop);
       downstream = `127.0.0.1:${hop.port}`;
@@ -73,7 +81,7 @@ export async function startChain(scenario: Scenario, hops: Hops): Promise<Chain>
     });
     procs.push(client);
     await client.request('ready', {}, 30_000);
-    return { scenario, hops, procs, client, close };
+    return { scenario, hops, procs, client, close, stop };
   } catch (err) {
     close();
     throw err;

@@ -8,8 +8,8 @@
 import { createRequire } from 'node:module';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { context as otelContext, propagation } from '@opentelemetry/api';
-import { getReleaseStage } from 'graylane';
-import { forwardGrayMetadata, grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
+import { extractGrayContext, getReleaseStage } from 'graylane';
+import { forwardGrayMetadata, grayClientInterceptor, grayServerInterceptor, grpcMetadataCarrier } from 'graylane/grpc-js';
 import { ROUTED_SERVICE, STAGE_KEY, BENCH_STAGES, benchService, serveIpc, stageReply, type Scenario } from './common.js';
 
 // Required (not imported) so instrumentation-grpc's require hook sees it in the OTel scenarios;
@@ -37,6 +37,8 @@ function leafStage(call: UnaryCall): string | undefined {
       return 'raw';
     case 'hand':
       return call.metadata.get(STAGE_KEY)[0] as string | undefined;
+    case 'graylane-call':
+      return extractGrayContext(call.metadata, grpcMetadataCarrier).stage;
     case 'otel-off':
     case 'otel-on':
       return propagation.getBaggage(otelContext.active())?.getEntry(STAGE_KEY)?.value;
@@ -71,6 +73,7 @@ function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buff
         client.call(call.request, md, relay(cb));
       };
     case 'graylane-forward':
+    case 'graylane-call':
       return (call, cb) => {
         client.call(call.request, forwardGrayMetadata(call), relay(cb));
       };

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IpcReply } from './common.js';
 
@@ -37,6 +38,8 @@ export interface Proc {
   readonly port: number | undefined;
   request<T>(cmd: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   kill(): void;
+  /** Asks the process to exit (so `--cpu-prof` output is written), then kills it after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface SpawnOptions {
@@ -48,12 +51,18 @@ export interface SpawnOptions {
   readonly preload?: readonly string[];
   readonly env?: Record<string, string>;
   readonly readyTimeoutMs?: number;
+  /** Write V8 CPU profiles (`--cpu-prof`, one per thread) into `<dir>/<name>/` when the process exits. */
+  readonly cpuProfDir?: string;
 }
 
 /** Forks `bench/<module>` with tsx and resolves once it reports ready. */
 export function spawnProc(options: SpawnOptions): Promise<Proc> {
   hookExit();
-  const execArgv = ['--import', 'tsx', ...(options.preload ?? []).flatMap((p) => ['--import', `./${p}`])];
+  const execArgv = [
+    '--import', 'tsx',
+    ...(options.preload ?? []).flatMap((p) => ['--import', `./${p}`]),
+    ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, options.name.replace(/[^a-z0-9-]+/gi, '_'))}`]),
+  ];
   const child = fork(fileURLToPath(new URL(options.module, import.meta.url)), [...(options.args ?? [])], {
     cwd: REPO_ROOT,
     execArgv,
@@ -105,6 +114,21 @@ export function spawnProc(options: SpawnOptions): Promise<Proc> {
           kill() {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
             live.delete(child);
+          },
+          stop(graceMs = 3_000) {
+            if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+            return new Promise<void>((resolve) => {
+              const t = setTimeout(() => {
+                child.kill('SIGKILL');
+                resolve();
+              }, graceMs);
+              child.once('exit', () => {
+                clearTimeout(t);
+                live.delete(child);
+                resolve();
+              });
+              if (child.connected) child.send({ id: 0, cmd: 'exit' });
+            });
           },
         });
         return;

@@ -3,7 +3,7 @@
  * forwarding and OpenTelemetry baggage over 1-hop and 3-hop chains, plus micro benchmarks.
  * Writes docs/benchmarks.md and docs/benchmarks.svg and prints a table (or JSON with `--json`).
  * Usage: npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N]
- *   [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR]
+ *   [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR] [--cpu-prof DIR]
  * @packageDocumentation
  */
 import { execFile } from 'node:child_process';
@@ -29,12 +29,13 @@ interface Cli {
   docs: boolean;
   out: string;
   custom: boolean;
+  cpuProf: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Cli {
   const cli: Cli = {
     quick: false, json: false, scenarios: [...ALL_SCENARIOS], hops: [1, 3], reps: undefined, throughputMs: undefined,
-    latencyCalls: undefined, micro: true, docs: true, out: join(REPO_ROOT, 'docs'), custom: false,
+    latencyCalls: undefined, micro: true, docs: true, out: join(REPO_ROOT, 'docs'), custom: false, cpuProf: undefined,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -54,6 +55,7 @@ function parseArgs(argv: readonly string[]): Cli {
       case '--no-micro': cli.micro = false; cli.custom = true; break;
       case '--no-docs': cli.docs = false; break;
       case '--out': cli.out = value(i++, a); break;
+      case '--cpu-prof': cli.cpuProf = value(i++, a); cli.custom = true; break;
       case '--scenarios': {
         const list = value(i++, a).split(',').map((s) => s.trim()).filter(Boolean);
         const bad = list.filter((s) => !(ALL_SCENARIOS as readonly string[]).includes(s));
@@ -73,7 +75,7 @@ function parseArgs(argv: readonly string[]): Cli {
       case '--throughput-ms': cli.throughputMs = int(value(i++, a), a); cli.custom = true; break;
       case '--latency-calls': cli.latencyCalls = int(value(i++, a), a); cli.custom = true; break;
       case '--help': case '-h':
-        process.stdout.write('npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N] [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR]\n');
+        process.stdout.write('npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N] [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR] [--cpu-prof DIR]\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -141,7 +143,7 @@ async function startAll(specs: readonly { scenario: Scenario; hops: Hops }[]): P
   const queue = [...specs];
   const worker = async (): Promise<void> => {
     for (let spec = queue.shift(); spec !== undefined; spec = queue.shift()) {
-      chains.set(`${spec.scenario}/${spec.hops}`, await startChain(spec.scenario, spec.hops));
+      chains.set(`${spec.scenario}/${spec.hops}`, await startChain(spec.scenario, spec.hops, cli.cpuProf));
     }
   };
   await Promise.all([worker(), worker(), worker()]);
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    for (const c of chains.values()) c.close();
+    await Promise.all([...chains.values()].map((c) => c.stop()));
   }
 
   let micro: MicroResult[] | null = null;
