@@ -23,7 +23,11 @@ function run(label, args, report) {
   const res = spawnSync('npx', ['vitest', 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { stdio: 'inherit' });
   if (!existsSync(report)) return { passed: 0, failed: 1, ok: false };
   const json = JSON.parse(readFileSync(report, 'utf8'));
-  const failed = json.numFailedTests + (json.numFailedTestSuites ?? 0);
+  // A file that failed without a failed test (e.g. it could not load) counts as one failure.
+  const brokenFiles = (json.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  const failed = json.numFailedTests + brokenFiles;
   return { passed: json.numPassedTests, failed, ok: res.status === 0 && failed === 0 && json.numTotalTests > 0 };
 }
 
