@@ -25,6 +25,8 @@ export default defineConfig([
     platform: 'node',
     outDir: 'dist',
     treeshake: true,
+    // observe loads prom-client lazily with createRequire(import.meta.url): the CJS build needs the shim.
+    shims: true,
     external,
   },
   {

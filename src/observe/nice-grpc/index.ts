@@ -48,6 +48,11 @@ export interface GrayHopTraceServerMiddlewareOptions {
   readonly service: string;
   /** Instance name recorded in the hop. Default: `<hostname>:<pid>`. */
   readonly instance?: string;
+  /**
+   * Decides whether to honour a trace request (asked only for calls carrying `x-gray-trace: 1`; a
+   * throw counts as `false`). Set it at an edge facing untrusted clients. Default: every request honoured.
+   */
+  readonly accept?: (metadata: CallContext['metadata']) => boolean;
 }
 
 /**
@@ -66,8 +71,16 @@ export function grayHopTraceServerMiddleware(options: GrayHopTraceServerMiddlewa
       throw new GrayConfigError(`graylane/observe: hop trace needs a ${name} of [A-Za-z0-9._:@/-] (1–128 characters), got ${JSON.stringify(value)}.`);
     }
   }
+  const accept = options.accept;
+  const accepted = (md: CallContext['metadata']): boolean => {
+    try {
+      return accept === undefined || accept(md) === true;
+    } catch {
+      return false;
+    }
+  };
   return async function* hopTraceServer<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
-    if (context.metadata.get(HOP_TRACE_KEY) !== '1') return yield* call.next(call.request, context);
+    if (context.metadata.get(HOP_TRACE_KEY) !== '1' || !accepted(context.metadata)) return yield* call.next(call.request, context);
     const base = getGrayContext() ?? defaultGrayPolicy().defaultContext;
     // A context object of this request's own: it keys the collector and forwards the flag downstream.
     const ctx = makeContext(base.stage, base.explicit, { ...base.entries, [HOP_TRACE_KEY]: '1' });
