@@ -62,6 +62,21 @@ describe.skipIf(!etcdAvailable())('etcd registry (real etcd)', () => {
     expect(router.getService('e').instances.some((i) => i.address === byName('canary-2').address)).toBe(false);
   });
 
+  it('a lost lease (revoked behind its back) is re-granted and the instance re-announced', async () => {
+    const reg = await announcer.register({ service: 'e', address: byName('canary-2').address, stage: 'canary' }, { id: 'phoenix' });
+    const before = (await raw.get(reg.key).exec()).kvs[0]!;
+    await raw.leaseClient.leaseRevoke({ ID: before.lease });
+    await eventually(() => expect(router.getService('e').instances.some((i) => i.address === byName('canary-2').address)).toBe(false));
+    await eventually(async () => {
+      const after = (await raw.get(reg.key).exec()).kvs[0];
+      expect(after).toBeDefined();
+      expect(String(after!.lease)).not.toBe(String(before.lease));
+    }, 15_000);
+    await eventually(() => expect(router.getService('e').instances.some((i) => i.address === byName('canary-2').address)).toBe(true));
+    await reg.close();
+    expect((await raw.get(reg.key).exec()).kvs).toEqual([]);
+  }, 30_000);
+
   it('rules are hot-updated, and setStageDisabled persists them in etcd', async () => {
     const canary = await announcer.register({ service: 'e', address: byName('canary-1').address, stage: 'canary' });
     await eventually(async () => expect(await servedBy(client, 'canary')).toBe('canary-1'));
