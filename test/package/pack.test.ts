@@ -64,6 +64,14 @@ describe('published tarball', () => {
     expect(stdout).toContain('graylane trace <host:port> --method');
   });
 
+  // Last: it installs more packages, which the isolation checks above must not see.
+  it('npx graylane demo runs the shop from the installed package once its frameworks are installed', async () => {
+    await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'nice-grpc@^2.1', '@bufbuild/protobuf@^2'], { cwd: dir, timeout: 180_000 });
+    const { stdout } = await exec(join(dir, 'node_modules/.bin/graylane'), ['demo', '--requests', '40', '--json'], { cwd: dir, timeout: 120_000 });
+    const report = JSON.parse(stdout);
+    expect({ tagsLost: report.tagsLost, misrouted: report.misrouted, failed: report.failed, tripped: report.rollback.tripped }).toEqual({ tagsLost: 0, misrouted: 0, failed: 0, tripped: true });
+  }, 300_000);
+
   it('ships no tests or sources, only dist, protos and docs', async () => {
     const { stdout } = await exec('tar', ['-tzf', readdirSync(dir).find((f) => f.endsWith('.tgz'))!], { cwd: dir });
     const files = stdout.trim().split('\n');
