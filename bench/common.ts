@@ -16,8 +16,12 @@ export const ALL_SCENARIOS = [
   'routing',
   'otel-off',
   'otel-on',
+  'graylane-lean',
 ] as const;
 export type Scenario = (typeof ALL_SCENARIOS)[number];
+
+/** What runs without `--scenarios`: everything but the experiments. */
+export const DEFAULT_SCENARIOS: readonly Scenario[] = ALL_SCENARIOS.filter((s) => s !== 'graylane-lean');
 
 /** One sentence per scenario, for the report. */
 export const SCENARIO_LABELS: Record<Scenario, string> = {
@@ -30,6 +34,7 @@ export const SCENARIO_LABELS: Record<Scenario, string> = {
   routing: 'graylane interceptors + registerGrayRouting (static registry, graylane:/// target)',
   'otel-off': 'OpenTelemetry baggage + instrumentation-grpc, AlwaysOffSampler',
   'otel-on': 'OpenTelemetry baggage + instrumentation-grpc, AlwaysOnSampler + BatchSpanProcessor (no-op exporter)',
+  'graylane-lean': 'EXPERIMENT: grayServerInterceptor + bench/lean-client-interceptor.ts (thin forwarding call instead of a grpc-js InterceptingCall)',
 };
 
 /** Hops after the client: 1 (client → A) or 3 (client → A → B → C). */

@@ -10,6 +10,7 @@ import type * as GrpcJs from '@grpc/grpc-js';
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { extractGrayContext, getReleaseStage } from 'graylane';
 import { forwardGrayMetadata, grayClientInterceptor, grayServerInterceptor, grpcMetadataCarrier } from 'graylane/grpc-js';
+import { leanGrayClientInterceptor } from './lean-client-interceptor.js';
 import { ROUTED_SERVICE, STAGE_KEY, BENCH_STAGES, benchService, serveIpc, stageReply, type Scenario } from './common.js';
 
 // Required (not imported) so instrumentation-grpc's require hook sees it in the OTel scenarios;
@@ -57,7 +58,7 @@ async function downstreamClient(target: string): Promise<BenchClient> {
     const routing = registerGrayRouting({ registry });
     return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, { interceptors: [grayClientInterceptor()] });
   }
-  const interceptors = scenario === 'graylane' ? [grayClientInterceptor()] : [];
+  const interceptors = scenario === 'graylane' ? [grayClientInterceptor()] : scenario === 'graylane-lean' ? [leanGrayClientInterceptor()] : [];
   return new BenchClientCtor(target, creds, interceptors.length > 0 ? { interceptors } : {});
 }
 
@@ -86,7 +87,7 @@ function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buff
 }
 
 async function startGrpcJs(): Promise<number> {
-  const graylaneServer = scenario === 'graylane' || scenario === 'graylane-forward' || scenario === 'routing';
+  const graylaneServer = scenario === 'graylane' || scenario === 'graylane-forward' || scenario === 'routing' || scenario === 'graylane-lean';
   const server = new grpc.Server(graylaneServer ? { interceptors: [grayServerInterceptor()] } : {});
   const handler: GrpcJs.handleUnaryCall<Buffer, Buffer> =
     downstream === undefined

@@ -8,9 +8,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { Bench } from 'tinybench';
-import { createGrayPolicy, extractGrayContext, runWithGrayContext } from 'graylane';
+import { createGrayPolicy, defaultGrayPolicy, extractGrayContext, runWithGrayContext } from 'graylane';
 import { forwardGrayMetadata, grayClientInterceptor, grpcMetadataCarrier } from 'graylane/grpc-js';
 import { STAGE_KEY } from './common.js';
+import { leanGrayClientInterceptor } from './lean-client-interceptor.js';
 
 const BATCH = 1000;
 const quick = process.argv.includes('--quick');
@@ -59,6 +60,8 @@ const nextCall: grpc.NextCall = () => ({
 const listener = { onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveStatus() {} };
 const callOptions = { method_definition: {} } as unknown as grpc.InterceptorOptions;
 const gray = grayClientInterceptor();
+const lean = leanGrayClientInterceptor();
+const policy = defaultGrayPolicy();
 const passThrough: grpc.Interceptor = (options, next) => new grpc.InterceptingCall(next(options));
 
 add('als.run(store, fn)', 'baseline', () => als.run(store, noop));
@@ -84,6 +87,9 @@ add('grayClientInterceptor: InterceptingCall + start (merge) in a context', 'gra
   gray(callOptions, nextCall).start(new grpc.Metadata(), listener), inCtx);
 add('grayClientInterceptor: InterceptingCall + start, no context', 'graylane', () =>
   gray(callOptions, nextCall).start(new grpc.Metadata(), listener));
+add('policy.contextFor(stage) (allocated by every extraction today)', 'graylane', () => policy.contextFor('canary'));
+add('EXPERIMENT lean client interceptor: start (merge) in a context', 'graylane', () =>
+  lean(callOptions, nextCall).start(new grpc.Metadata(), listener), inCtx);
 
 await bench.run();
 const results: MicroResult[] = bench.tasks.map((task) => {

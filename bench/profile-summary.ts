@@ -14,9 +14,16 @@ interface ProfileNode {
 }
 interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
 
+/** Native / internal frames that only run because an async hook (AsyncLocalStorage on Node 20) is enabled. */
+const ASYNC_HOOK_FRAMES = new Set(['callbackTrampoline', 'emitInitNative', 'emitInitScript', 'emitBeforeScript', 'emitAfterScript', 'promiseInitHook', 'promiseBeforeHook', 'promiseAfterHook', 'promiseResolveHook', 'lookupPublicResource', '_propagate']);
+
+/** AsyncLocalStorage's own methods (frames in `node:async_hooks` with these names). */
+const ALS_METHODS = new Set(['run', 'getStore', 'enterWith', 'exit', '_enable', 'executionAsyncResource']);
+
 function area(url: string, fn: string): string {
   if (fn === '(garbage collector)') return 'gc';
   if (fn === '(idle)' || fn === '(program)' || fn === '(root)') return fn.slice(1, -1);
+  if (ASYNC_HOOK_FRAMES.has(fn) || (url.endsWith('async_hooks') && ALS_METHODS.has(fn))) return 'async_hooks (AsyncLocalStorage on Node 20)';
   if (url.includes('/src/') && !url.includes('node_modules')) return 'graylane';
   if (url.includes('@grpc/grpc-js')) return 'grpc-js';
   if (url.includes('@opentelemetry')) return 'opentelemetry';

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { measure, startChain, type Chain, type PhaseConfig } from './chain.js';
-import { ALL_SCENARIOS, type Hops, type Scenario } from './common.js';
+import { ALL_SCENARIOS, DEFAULT_SCENARIOS, type Hops, type Scenario } from './common.js';
 import type { MicroResult } from './micro.js';
 import { REPO_ROOT, killAllProcs } from './procs.js';
 import { consoleTable, markdown, svgChart, type BenchReport } from './report.js';
@@ -34,7 +34,7 @@ interface Cli {
 
 function parseArgs(argv: readonly string[]): Cli {
   const cli: Cli = {
-    quick: false, json: false, scenarios: [...ALL_SCENARIOS], hops: [1, 3], reps: undefined, throughputMs: undefined,
+    quick: false, json: false, scenarios: [...DEFAULT_SCENARIOS], hops: [1, 3], reps: undefined, throughputMs: undefined,
     latencyCalls: undefined, micro: true, docs: true, out: join(REPO_ROOT, 'docs'), custom: false, cpuProf: undefined,
   };
   const value = (i: number, flag: string): string => {
