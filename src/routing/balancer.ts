@@ -4,9 +4,10 @@
  * grpc-compat.ts.
  * @packageDocumentation
  */
-import type { experimental, Metadata } from '@grpc/grpc-js';
+import type { experimental } from '@grpc/grpc-js';
 import { defaultGrayPolicy } from '../core/policy.js';
 import { normalizeAddressUpdate, optionsFromConstructor, type ChannelOptionsLike, type GrpcModule } from './grpc-compat.js';
+import { createPickerClass } from './grpc-picker.js';
 import { GRAY_POLICY_NAME, isGrayLbConfig, type GrayLbConfigJson } from './lb-config.js';
 import { routingTable } from './routing-table.js';
 import { StageRouter, type StagePool } from './stage-picker.js';
@@ -29,29 +30,9 @@ interface Entry {
 
 /** Builds the balancer class for one grpc-js module (its enums and picker types). */
 export function createBalancerClass(mod: GrpcModule): new (helper: Helper, ...rest: unknown[]) => experimental.LoadBalancer {
-  const { connectivityState: CS, status: Status } = mod;
-  const { PickResultType } = mod.experimental;
+  const { connectivityState: CS } = mod;
 
-  class GrayPicker {
-    constructor(private readonly router: StageRouter<Subchannel>) {}
-
-    pick(args: { metadata: Metadata }): experimental.PickResult {
-      const decision = this.router.decide(this.router.stageOf(args?.metadata));
-      if (decision.kind === 'pick') {
-        return { pickResultType: PickResultType.COMPLETE, subchannel: decision.ring.pick(), status: null, onCallStarted: null, onCallEnded: null };
-      }
-      if (decision.kind === 'queue') {
-        return { pickResultType: PickResultType.QUEUE, subchannel: null, status: null, onCallStarted: null, onCallEnded: null };
-      }
-      return {
-        pickResultType: PickResultType.TRANSIENT_FAILURE,
-        subchannel: null,
-        status: { code: Status.UNAVAILABLE, details: decision.message, metadata: new mod.Metadata() },
-        onCallStarted: null,
-        onCallEnded: null,
-      };
-    }
-  }
+  const GrayPicker = createPickerClass(mod);
 
   return class GrayBalancer {
     private readonly entries = new Map<string, Entry>();
@@ -171,7 +152,7 @@ export function createBalancerClass(mod: GrpcModule): new (helper: Helper, ...re
       const router = new StageRouter<Subchannel>({ service: json.service, policy, rules: json.rules }, pools as Map<string, StagePool<Subchannel>>);
       const state = anyReady ? CS.READY : anyPending ? CS.CONNECTING : CS.TRANSIENT_FAILURE;
       const message = state === CS.TRANSIENT_FAILURE ? `graylane: no ready instance for service '${json.service}'` : null;
-      (this.helper.updateState as (s: number, p: GrayPicker, m: string | null) => void)(state, new GrayPicker(router), message);
+      (this.helper.updateState as (s: number, p: experimental.Picker, m: string | null) => void)(state, new GrayPicker(router), message);
     }
   };
 }

@@ -9,7 +9,8 @@ import { announce, type EtcdRegistration } from './etcd-lease.js';
 import { EtcdSync, instanceKey, rulesKey } from './etcd-sync.js';
 import { RegistryStore } from './registry-store.js';
 import type { GrayInstance, GrayRegistry, GrayRegistryHooks } from './types.js';
-import { DEFAULT_RULES, normalizeInstance, normalizeRules, requireRegistryStage, requireService, withStageDisabled } from './validate.js';
+import { writeStageDisabled } from './etcd-rules.js';
+import { normalizeInstance, requireRegistryStage, requireService } from './validate.js';
 
 export type { EtcdRegistration } from './etcd-lease.js';
 
@@ -153,23 +154,8 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
       requireService(service, 'setStageDisabled');
       requireRegistryStage(stage, 'setStageDisabled');
       const client = await clientReady;
-      const key = rulesKey(prefix, service);
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const current = (await client.get(key).exec()).kvs[0];
-        let rules = DEFAULT_RULES;
-        if (current !== undefined) {
-          try {
-            rules = normalizeRules(JSON.parse(current.value.toString()), `etcd ${key}`);
-          } catch (e) {
-            store.reportError(e); // a broken rule is replaced: falling back must not be blocked by it
-          }
-        }
-        const value = JSON.stringify(withStageDisabled(rules, stage, disabled));
-        const guard = current === undefined ? client.if(key, 'Create', '==', 0) : client.if(key, 'Mod', '==', Number(current.mod_revision));
-        const res = await guard.then(client.put(key).value(value)).commit();
-        if (res.succeeded) return void sync?.applyLocal(key, value, Number(res.header.revision));
-      }
-      throw new Error(`graylane: setStageDisabled(${service}, ${stage}): rules key ${key} kept changing; retry.`);
+      const { key, value, revision } = await writeStageDisabled(client, rulesKey(prefix, service), stage, disabled, (e) => store.reportError(e));
+      sync?.applyLocal(key, value, revision);
     },
     async close() {
       if (closed) return;

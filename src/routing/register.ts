@@ -42,8 +42,8 @@ export interface GrayRouting {
   target(service: string): string;
   /**
    * Removes the registration so the scheme can be registered again (e.g. with another registry).
-   * Channels created before keep their registry; new channels fail until re-registered. Does not
-   * close the registry.
+   * Channels created before keep their last routing state but stop following the registry; new
+   * channels fail with `UNAVAILABLE` until the scheme is registered again. Does not close the registry.
    */
   close(): void;
 }
@@ -58,8 +58,8 @@ function toHandle(entry: RoutingEntry): GrayRouting {
     target: (service) => `${entry.scheme}:///${service}`,
     close() {
       if (entry.closed) return;
+      // The entry stays in the table: channels created before keep reading its policy.
       entry.closed = true;
-      routingTable().byId.delete(entry.id);
     },
   };
 }

@@ -43,6 +43,7 @@ export function createResolverClass(mod: GrpcModule, lookup: () => RoutingEntry 
     private routing: RoutingEntry | undefined;
     private timer: NodeJS.Timeout | undefined;
     private lastPush = -Infinity;
+    private delivered = false;
 
     constructor(target: experimental.GrpcUri, private readonly listener: unknown) {
       this.service = serviceOfTarget(target);
@@ -94,6 +95,12 @@ export function createResolverClass(mod: GrpcModule, lookup: () => RoutingEntry 
       if (this.service === '') {
         return deliverResolutionError(this.listener, mod, UNAVAILABLE, `graylane: target has no service; use ${scheme}:///<service>`);
       }
+      if (routing !== undefined && routing.closed && this.delivered) {
+        // Registration closed: keep the last routing state, stop following the registry.
+        this.unsubscribe?.();
+        this.unsubscribe = () => undefined;
+        return;
+      }
       if (routing === undefined || routing.closed) {
         return deliverResolutionError(this.listener, mod, UNAVAILABLE, `graylane: no routing registered for scheme '${scheme}'; call registerGrayRouting() before creating the client`);
       }
@@ -102,6 +109,7 @@ export function createResolverClass(mod: GrpcModule, lookup: () => RoutingEntry 
       }
       const { endpoints, serviceConfig } = buildResolution(routing, routing.registry.getService(this.service));
       deliverResolution(this.listener, endpoints, serviceConfig, `graylane service '${this.service}'`);
+      this.delivered = true;
     }
   } as unknown as ResolverConstructor;
 }
