@@ -45,7 +45,7 @@ function targetRows(targets: readonly Target[]): string {
   const rows = ['| target | measured (median, range) | bar | status |', '|---|---:|---:|---|'];
   for (const t of targets) {
     const measured = t.range !== null && t.range.median !== null ? `${fmtSpread(t.range)} ${t.unit}` : `${fmt(t.value, t.unit === 'ns' ? 0 : 2)} ${t.unit}`;
-    rows.push(`| ${t.description} | ${measured} | ${t.comparator} ${t.threshold} ${t.unit} | **${t.status}**${t.note === undefined ? '' : ` — ${t.note}`} |`);
+    rows.push(`| ${t.description} | ${measured} | ${t.comparator} ${t.threshold} ${t.unit} | **${t.status}**${t.rangeCrossesBar ? ' (range crosses the bar: not settled)' : ''}${t.note === undefined ? '' : ` — ${t.note}`} |`);
   }
   return rows.join('\n');
 }
@@ -68,7 +68,7 @@ export function consoleTable(r: BenchReport): string {
     lines.push(`\nawait (ns): no ALS ${fmt(r.awaitCost.off.awaitValueNs, 0)}, with ALS ${fmt(r.awaitCost.on.awaitValueNs, 0)} (×${fmt(r.awaitCost.ratioValue)})`);
   }
   lines.push('\ntargets');
-  for (const t of r.targets) lines.push(`${t.status.padEnd(7)} ${t.description}: ${fmt(t.value, t.unit === 'ns' ? 0 : 2)} ${t.unit} (bar ${t.comparator} ${t.threshold})`);
+  for (const t of r.targets) lines.push(`${t.status.padEnd(7)} ${t.description}: ${fmt(t.value, t.unit === 'ns' ? 0 : 2)} ${t.unit} (bar ${t.comparator} ${t.threshold})${t.rangeCrossesBar ? ' — range crosses the bar' : ''}`);
   for (const s of r.skipped) lines.push(`skipped ${s.scenario}: ${s.reason}`);
   return lines.join('\n');
 }

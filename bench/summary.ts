@@ -50,6 +50,8 @@ export interface Target {
   readonly threshold: number;
   readonly unit: string;
   readonly status: 'met' | 'missed' | 'n/a';
+  /** The min–max range of the per-repetition values lies on both sides of the bar: the verdict is not settled. */
+  readonly rangeCrossesBar: boolean;
   readonly note?: string;
 }
 
@@ -99,8 +101,10 @@ export function evaluateTargets(cells3: Cells | undefined, micro: readonly Micro
   const targets: Target[] = [];
   const g = cells3?.graylane;
   const hand = cells3?.hand;
-  const push = (t: Omit<Target, 'status'>): void => {
-    targets.push({ ...t, status: judge(t.value, t.comparator, t.threshold) });
+  const push = (t: Omit<Target, 'status' | 'rangeCrossesBar'>): void => {
+    const r = t.range;
+    const crosses = r !== null && r.min !== null && r.max !== null && r.min < t.threshold && r.max > t.threshold;
+    targets.push({ ...t, status: judge(t.value, t.comparator, t.threshold), rangeCrossesBar: crosses });
   };
   const pr = (a: CellResult[] | undefined, b: CellResult[] | undefined, f: (c: CellResult) => number): Spread | null =>
     a === undefined || b === undefined ? null : spread(pairedRatios(a.map(f), b.map(f)));
