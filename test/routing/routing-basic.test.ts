@@ -32,6 +32,18 @@ describe('graylane routing over one channel (static registry)', () => {
     expect([...seen.stable].sort()).toEqual(['stable-1', 'stable-2']);
     expect([...seen.untagged].sort()).toEqual(['stable-1', 'stable-2']);
     expect([...seen.junk].sort()).toEqual(['stable-1', 'stable-2']);
-    expect(grpc.status.OK).toBe(0);
+  });
+
+  it('keeps routing after the channel went idle (resolver destroyed and re-resolved)', async () => {
+    const idle = routedClient('graylane:///svc', { 'grpc.client_idle_timeout_ms': 1000 });
+    try {
+      expect((await callUnary(idle, 'a', 'canary')).hops[0]!.instance).toBe('canary-1');
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(idle.getChannel().getConnectivityState(false)).toBe(grpc.connectivityState.IDLE);
+      expect((await callUnary(idle, 'b', 'canary')).hops[0]!.instance).toBe('canary-1');
+      expect((await callUnary(idle, 'c')).hops[0]!.instance).toMatch(/^stable-/);
+    } finally {
+      idle.close();
+    }
   });
 });
