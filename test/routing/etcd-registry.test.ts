@@ -133,4 +133,19 @@ describe.skipIf(!etcdAvailable())('etcd registry (real etcd)', () => {
     await eventually(() => expect(router.getService('e').instances.length).toBe(3), 10_000);
     await late.close();
   }, 90_000);
+
+  it('etcd down at start: ready() rejects, the registry retries and catches up once etcd is back', async () => {
+    await etcd.stop();
+    const late = createEtcdRegistry({ endpoints: etcd.endpoint, prefix, callTimeoutMs: 1000, reconnectMaxDelayMs: 500 });
+    try {
+      await expect(late.ready()).rejects.toThrow();
+      expect(late.status).toBe('unreachable');
+      expect(late.getService('e').instances).toEqual([]);
+      await etcd.start();
+      await eventually(() => expect(late.status).toBe('ok'), 20_000);
+      await eventually(() => expect(late.getService('e').instances.map((i) => i.stage)).toContain('stable'), 10_000);
+    } finally {
+      await late.close();
+    }
+  }, 60_000);
 });
