@@ -8,6 +8,7 @@ import {
   optionsFromConstructor,
   type GrpcModule,
 } from '../../src/routing/grpc-compat.js';
+import { serviceOfTarget } from '../../src/routing/resolver.js';
 import { StageRouter, WeightedRing, type StagePool } from '../../src/routing/stage-picker.js';
 import { DEFAULT_RULES } from '../../src/routing/validate.js';
 
@@ -41,6 +42,14 @@ describe('grpc-compat: the experimental API shapes of 1.10 to 1.14', () => {
     expect(calls[2]).toEqual(['old', [], { methodConfig: [] }, null, null, {}]);
     deliverResolutionError(old, mod, 14, 'boom');
     expect(calls[3]![1]).toMatchObject({ code: 14, details: 'boom' });
+  });
+});
+
+describe('targets', () => {
+  it('takes the service from graylane:///svc, graylane:svc and the :80 nice-grpc appends to the latter', () => {
+    expect(serviceOfTarget({ scheme: 'graylane', authority: '', path: 'shop.Price' })).toBe('shop.Price');
+    expect(serviceOfTarget({ scheme: 'graylane', path: 'shop.Price:80' })).toBe('shop.Price');
+    expect(serviceOfTarget({ scheme: 'graylane', authority: '', path: '/shop.Price' })).toBe('shop.Price');
   });
 });
 
