@@ -94,7 +94,7 @@ const phases: PhaseConfig = cli.quick
   ? { warmupCalls: 2_000, warmupMs: 100, latencyCalls: cli.latencyCalls ?? 150, latencyMs: 700, concurrency: 64, throughputMs: cli.throughputMs ?? 500, throughputMaxCalls: 200_000 }
   : { warmupCalls: 10_000, warmupMs: 400, latencyCalls: cli.latencyCalls ?? 600, latencyMs: 2_000, concurrency: 64, throughputMs: cli.throughputMs ?? 2_000, throughputMaxCalls: 1_000_000 };
 // JIT warm-up: on a 2-core VM a chain needs ~2–3 s of load before CPU per call settles.
-const warmPassMs = cli.quick ? 400 : 3_000;
+const warmPassMs = cli.quick ? 400 : 2_500;
 
 /** Scenarios that depend on adapters other engineers are building: skipped (and reported) when absent. */
 async function availability(s: Scenario): Promise<string | undefined> {
