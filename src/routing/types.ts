@@ -39,10 +39,11 @@ export interface GrayServiceRules {
 
 /** The routing view of one service at one moment. Immutable. */
 export interface GrayServiceSnapshot {
+  /** The service name. */
   readonly service: string;
   /** Registered instances of the service (empty when none). */
   readonly instances: readonly GrayInstance[];
-  /** Rules with every field filled in. */
+  /** Rules with every field filled in (defaults: permissive, no strict or disabled stages). */
   readonly rules: Required<GrayServiceRules>;
 }
 
