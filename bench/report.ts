@@ -6,7 +6,7 @@
 import { SCENARIO_LABELS, type Scenario } from './common.js';
 import type { MicroResult } from './micro.js';
 import { fmt, fmtSpread } from './stats.js';
-import type { AwaitCost, Target, TopologySummary } from './summary.js';
+import type { AwaitCost, RoutingCost, Target, TopologySummary } from './summary.js';
 
 export interface BenchReport {
   readonly tool: 'graylane-bench';
@@ -26,6 +26,7 @@ export interface BenchReport {
   readonly topologies: readonly TopologySummary[];
   readonly micro: readonly MicroResult[] | null;
   readonly awaitCost: AwaitCost | null;
+  readonly routingCost: RoutingCost | null;
   readonly targets: readonly Target[];
   readonly durationSec: number;
 }
@@ -78,6 +79,19 @@ function micro(r: BenchReport): string {
   const rows = ['| operation | ns/op | ± % |', '|---|---:|---:|'];
   for (const m of r.micro) rows.push(`| ${m.group === 'baseline' ? '' : '**graylane** '}${m.name} | ${fmt(m.nsPerOp, 0)} | ${fmt(m.rme, 1)} |`);
   return rows.join('\n');
+}
+
+function routingSection(r: BenchReport): string {
+  const c = r.routingCost;
+  if (c === null) return '### Routing cost\n\n_Not measured in this run (needs `routing` in `--scenarios` and the micro phase)._';
+  return [
+    '### Routing cost',
+    '',
+    `\`bench/routing-cost.ts\`: one process, one server, two clients with \`grayClientInterceptor\` — one dialing the address, one`,
+    `\`graylane:///${'bench.next'}\` (resolver + stage-aware pick) — called in ${c.rounds} alternating batches of ${c.batch} canary calls.`,
+    `CPU per call (client and server together): direct ${fmt(c.directUsPerCall, 1)} µs, routed ${fmt(c.routedUsPerCall, 1)} µs;`,
+    `routing adds **${fmt(c.addedUsPerCall, 1)} µs** per call (median of paired batches; range ${fmt(c.addedMin, 1)} to ${fmt(c.addedMax, 1)} µs).`,
+  ].join('\n');
 }
 
 function ns(r: BenchReport, name: string): string {
@@ -178,7 +192,7 @@ ${noisy}
 - **Ratios** are computed per repetition against \`hand\` and \`raw\` measured in the same repetition, then summarised as
   **median (min–max)**. Throughput ratios > 1 and CPU/latency ratios < 1 are better.
 - Micro benchmarks: tinybench, each sample runs the operation 1,000 times; the \`await\` cost runs in two fresh
-  processes (with and without an AsyncLocalStorage in use).
+  processes (with and without an AsyncLocalStorage in use); the routing cost runs in its own process (below).
 
 | scenario | what each hop does |
 |---|---|
@@ -195,6 +209,8 @@ ${r.topologies.map((t) => `## ${t.hops}-hop chain\n\n${topologyTable(t)}`).join(
 ## Micro benchmarks
 
 ${micro(r)}
+
+${routingSection(r)}
 
 ## Where the time goes
 

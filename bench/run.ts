@@ -15,7 +15,7 @@ import { ALL_SCENARIOS, DEFAULT_SCENARIOS, type Hops, type Scenario } from './co
 import type { MicroResult } from './micro.js';
 import { REPO_ROOT, killAllProcs } from './procs.js';
 import { consoleTable, markdown, svgChart, type BenchReport } from './report.js';
-import { evaluateTargets, summarizeTopology, type AwaitCost, type Cells } from './summary.js';
+import { evaluateTargets, summarizeTopology, type AwaitCost, type Cells, type RoutingCost } from './summary.js';
 
 interface Cli {
   quick: boolean;
@@ -188,6 +188,7 @@ async function main(): Promise<void> {
 
   let micro: MicroResult[] | null = null;
   let awaitCost: AwaitCost | null = null;
+  let routingCost: RoutingCost | null = null;
   if (cli.micro) {
     log('micro benchmarks…');
     const q = cli.quick ? ['--quick'] : [];
@@ -195,6 +196,10 @@ async function main(): Promise<void> {
     const off = (await runJsonChild(['bench/await-cost.ts', 'off', ...q], 120_000)) as AwaitCost['off'];
     const on = (await runJsonChild(['bench/await-cost.ts', 'on', ...q], 120_000)) as AwaitCost['on'];
     awaitCost = { off, on, ratioValue: on.awaitValueNs / off.awaitValueNs, ratioAsyncCall: on.awaitAsyncCallNs / off.awaitAsyncCallNs };
+    if (scenarios.includes('routing')) {
+      log('routing cost (one process, routed vs direct channel)…');
+      routingCost = (await runJsonChild(['bench/routing-cost.ts', ...q], 180_000)) as RoutingCost;
+    }
   }
 
   const grpcJs = (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/@grpc/grpc-js/package.json'), 'utf8')) as { version: string }).version;
@@ -216,7 +221,8 @@ async function main(): Promise<void> {
     topologies: cli.hops.map((h) => summarizeTopology(h, scenarios, cells.get(h)!)),
     micro,
     awaitCost,
-    targets: evaluateTargets(cells.get(3), micro),
+    routingCost,
+    targets: evaluateTargets(cells.get(3), micro, routingCost),
     durationSec: (Date.now() - t0) / 1000,
   };
   if (cli.docs) {

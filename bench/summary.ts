@@ -41,6 +41,17 @@ export interface AwaitCost {
   readonly ratioAsyncCall: number;
 }
 
+/** bench/routing-cost.ts: routed vs direct channel in one process, CPU µs per call. */
+export interface RoutingCost {
+  readonly directUsPerCall: number;
+  readonly routedUsPerCall: number;
+  readonly addedUsPerCall: number;
+  readonly addedMin: number;
+  readonly addedMax: number;
+  readonly rounds: number;
+  readonly batch: number;
+}
+
 export interface Target {
   readonly id: string;
   readonly description: string;
@@ -97,7 +108,7 @@ function judge(value: number | null, comparator: '>=' | '<=', threshold: number)
 }
 
 /** The issue's targets, judged on the medians of paired per-repetition values (3-hop chain). */
-export function evaluateTargets(cells3: Cells | undefined, micro: readonly MicroResult[] | null): Target[] {
+export function evaluateTargets(cells3: Cells | undefined, micro: readonly MicroResult[] | null, routingCost: RoutingCost | null = null): Target[] {
   const targets: Target[] = [];
   const g = cells3?.graylane;
   const hand = cells3?.hand;
@@ -116,12 +127,20 @@ export function evaluateTargets(cells3: Cells | undefined, micro: readonly Micro
   push({ id: 'throughput-vs-otel-off', description: 'graylane 3-hop throughput vs OpenTelemetry baggage (sampler off)', value: thrOtel?.median ?? null, range: thrOtel, comparator: '>=', threshold: 1.45, unit: '×' });
   const cpuOtel = pr(cells3?.['otel-off'], g, (c) => c.cpuUsPerCall);
   push({ id: 'cpu-otel-off-over-graylane', description: 'OpenTelemetry (sampler off) 3-hop CPU per call ÷ graylane (informative; same 1.45 bar)', value: cpuOtel?.median ?? null, range: cpuOtel, comparator: '>=', threshold: 1.45, unit: '×' });
+  if (routingCost !== null) {
+    const r: Spread = { median: routingCost.addedUsPerCall, min: routingCost.addedMin, max: routingCost.addedMax, n: routingCost.rounds };
+    push({
+      id: 'routing-cost', description: 'routing: extra CPU per call, routed vs direct channel in one process (bench/routing-cost.ts)', value: r.median, range: r,
+      comparator: '<=', threshold: 2, unit: 'µs',
+      note: `median of ${routingCost.rounds} paired batches of ${routingCost.batch} calls; ${routingCost.directUsPerCall.toFixed(0)} µs per call without routing`,
+    });
+  }
   const routing = cells3?.routing;
   // Two routed client calls per chain call (A → B, B → C); the load client is not routed.
   const diffs = routing === undefined || g === undefined ? [] : pairedDiffs(routing.map((c) => c.cpuUsPerCall), g.map((c) => c.cpuUsPerCall)).map((d) => d / 2);
   const routed = diffs.length === 0 ? null : spread(diffs);
   push({
-    id: 'routing-cost', description: 'routing: extra CPU per routed call (3-hop, routing − graylane, ÷ 2 routed calls)', value: routed?.median ?? null, range: routed,
+    id: 'routing-cost-chain', description: 'routing: extra CPU per routed call in the chain (3-hop, routing − graylane, ÷ 2 routed calls)', value: routed?.median ?? null, range: routed,
     comparator: '<=', threshold: 2, unit: 'µs',
     note: 'CPU per call of a 3-hop chain is several hundred µs; run-to-run noise is larger than 2 µs, so read the range.',
   });

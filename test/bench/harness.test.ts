@@ -26,7 +26,7 @@ describe('bench/run.ts', () => {
       targets: { id: string; status: string }[];
       config: Record<string, unknown>;
     };
-    expect(report).toMatchObject({ tool: 'graylane-bench', schema: 1, scenarios: ['hand', 'graylane'], micro: null, awaitCost: null });
+    expect(report).toMatchObject({ tool: 'graylane-bench', schema: 1, scenarios: ['hand', 'graylane'], micro: null, awaitCost: null, routingCost: null });
     expect(report.node).toBe(process.version);
     expect(typeof report.cpuModel).toBe('string');
     expect(report.nproc).toBeGreaterThan(0);
