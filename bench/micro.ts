@@ -87,7 +87,7 @@ add('grayClientInterceptor: InterceptingCall + start (merge) in a context', 'gra
   gray(callOptions, nextCall).start(new grpc.Metadata(), listener), inCtx);
 add('grayClientInterceptor: InterceptingCall + start, no context', 'graylane', () =>
   gray(callOptions, nextCall).start(new grpc.Metadata(), listener));
-add('policy.contextFor(stage) (allocated by every extraction today)', 'graylane', () => policy.contextFor('canary'));
+add('policy.contextFor(stage) (shared per-stage context)', 'graylane', () => policy.contextFor('canary'));
 add('EXPERIMENT lean client interceptor: start (merge) in a context', 'graylane', () =>
   lean(callOptions, nextCall).start(new grpc.Metadata(), listener), inCtx);
 

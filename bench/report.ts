@@ -163,9 +163,11 @@ function whereTimeGoes(r: BenchReport): string {
 /** docs/benchmarks.md */
 export function markdown(r: BenchReport): string {
   const cfg = r.config;
-  const noisy = r.mode !== 'full'
-    ? `\n> **${r.mode} run — indicative only.** Short phases and few repetitions; re-run \`npx tsx bench/run.ts\` on a quiet machine for publishable numbers.\n`
-    : '';
+  const busy = (r.loadAvgAtStart[0] ?? 0) > 0.5 * r.nproc;
+  const noisy = [
+    r.mode !== 'full' ? `> **${r.mode} run — indicative only.** Short phases and few repetitions; re-run \`npx tsx bench/run.ts\` on a quiet machine for publishable numbers.` : '',
+    busy ? `> **Busy machine:** load average ${r.loadAvgAtStart[0]?.toFixed(2)} on ${r.nproc} cores when the run started; other work shared the CPUs, so ranges are wide. Re-run on a quiet machine.` : '',
+  ].filter(Boolean).map((l) => `\n${l}\n`).join('');
   const scenarioRows = r.scenarios.map((s) => `| \`${s}\` | ${SCENARIO_LABELS[s]} |`).join('\n');
   const skipped = r.skipped.length === 0 ? '' : `\nSkipped: ${r.skipped.map((s) => `\`${s.scenario}\` (${s.reason})`).join('; ')}.\n`;
   return `# graylane benchmarks
@@ -229,9 +231,12 @@ ${whereTimeGoes(r)}
 npx tsx bench/run.ts            # full run (~6–8 min), rewrites docs/benchmarks.md and docs/benchmarks.svg
 npx tsx bench/run.ts --quick    # ~1.5 min, indicative only
 npx tsx bench/run.ts --quick --json --no-docs --scenarios hand,graylane,otel-off
+npx tsx bench/run.ts --render docs/benchmarks.json   # re-render the .md and .svg from a saved report
 \`\`\`
-Options: \`--quick\`, \`--json\` (JSON on stdout, progress on stderr), \`--scenarios a,b\`, \`--hops 1,3\`, \`--reps N\`,
-\`--throughput-ms N\`, \`--latency-calls N\`, \`--no-micro\`, \`--no-docs\`, \`--out DIR\`.
+Options: \`--quick\`, \`--json\` (JSON on stdout, progress on stderr), \`--scenarios a,b\` (add \`graylane-lean\` for the
+experiment), \`--hops 1,3\`, \`--reps N\`, \`--throughput-ms N\`, \`--latency-calls N\`, \`--no-micro\`, \`--no-docs\`, \`--out DIR\`,
+\`--cpu-prof DIR\` (then \`npx tsx bench/profile-summary.ts DIR\`), \`--render FILE.json\`. The full report is also saved as
+\`docs/benchmarks.json\`.
 `;
 }
 

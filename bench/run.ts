@@ -4,6 +4,7 @@
  * Writes docs/benchmarks.md and docs/benchmarks.svg and prints a table (or JSON with `--json`).
  * Usage: npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N]
  *   [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR] [--cpu-prof DIR]
+ *   [--render FILE.json]  (re-render docs from a saved report; runs nothing)
  * @packageDocumentation
  */
 import { execFile } from 'node:child_process';
@@ -30,12 +31,13 @@ interface Cli {
   out: string;
   custom: boolean;
   cpuProf: string | undefined;
+  render: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Cli {
   const cli: Cli = {
     quick: false, json: false, scenarios: [...DEFAULT_SCENARIOS], hops: [1, 3], reps: undefined, throughputMs: undefined,
-    latencyCalls: undefined, micro: true, docs: true, out: join(REPO_ROOT, 'docs'), custom: false, cpuProf: undefined,
+    latencyCalls: undefined, micro: true, docs: true, out: join(REPO_ROOT, 'docs'), custom: false, cpuProf: undefined, render: undefined,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -56,6 +58,7 @@ function parseArgs(argv: readonly string[]): Cli {
       case '--no-docs': cli.docs = false; break;
       case '--out': cli.out = value(i++, a); break;
       case '--cpu-prof': cli.cpuProf = value(i++, a); cli.custom = true; break;
+      case '--render': cli.render = value(i++, a); break;
       case '--scenarios': {
         const list = value(i++, a).split(',').map((s) => s.trim()).filter(Boolean);
         const bad = list.filter((s) => !(ALL_SCENARIOS as readonly string[]).includes(s));
@@ -75,7 +78,7 @@ function parseArgs(argv: readonly string[]): Cli {
       case '--throughput-ms': cli.throughputMs = int(value(i++, a), a); cli.custom = true; break;
       case '--latency-calls': cli.latencyCalls = int(value(i++, a), a); cli.custom = true; break;
       case '--help': case '-h':
-        process.stdout.write('npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N] [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR] [--cpu-prof DIR]\n');
+        process.stdout.write('npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N] [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR] [--cpu-prof DIR] [--render FILE.json]\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -150,7 +153,21 @@ async function startAll(specs: readonly { scenario: Scenario; hops: Hops }[]): P
   return chains;
 }
 
+function writeDocs(report: BenchReport, withJson: boolean): void {
+  mkdirSync(cli.out, { recursive: true });
+  writeFileSync(join(cli.out, 'benchmarks.md'), markdown(report));
+  writeFileSync(join(cli.out, 'benchmarks.svg'), svgChart(report));
+  if (withJson) writeFileSync(join(cli.out, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${join(cli.out, 'benchmarks.md')}, benchmarks.svg${withJson ? ' and benchmarks.json' : ''}`);
+}
+
 async function main(): Promise<void> {
+  if (cli.render !== undefined) {
+    const report = JSON.parse(readFileSync(cli.render, 'utf8')) as BenchReport;
+    writeDocs(report, false);
+    log(consoleTable(report));
+    return;
+  }
   const t0 = Date.now();
   const load = loadavg();
   const skipped: { scenario: Scenario; reason: string }[] = [];
@@ -225,12 +242,7 @@ async function main(): Promise<void> {
     targets: evaluateTargets(cells.get(3), micro, routingCost),
     durationSec: (Date.now() - t0) / 1000,
   };
-  if (cli.docs) {
-    mkdirSync(cli.out, { recursive: true });
-    writeFileSync(join(cli.out, 'benchmarks.md'), markdown(report));
-    writeFileSync(join(cli.out, 'benchmarks.svg'), svgChart(report));
-    log(`wrote ${join(cli.out, 'benchmarks.md')} and benchmarks.svg`);
-  }
+  if (cli.docs) writeDocs(report, true);
   if (cli.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else log(consoleTable(report));
 }
