@@ -127,6 +127,12 @@ export function evaluateTargets(cells3: Cells | undefined, micro: readonly Micro
   push({ id: 'throughput-vs-otel-off', description: 'graylane 3-hop throughput vs OpenTelemetry baggage (sampler off)', value: thrOtel?.median ?? null, range: thrOtel, comparator: '>=', threshold: 1.45, unit: '×' });
   const cpuOtel = pr(cells3?.['otel-off'], g, (c) => c.cpuUsPerCall);
   push({ id: 'cpu-otel-off-over-graylane', description: 'OpenTelemetry (sampler off) 3-hop CPU per call ÷ graylane (informative; same 1.45 bar)', value: cpuOtel?.median ?? null, range: cpuOtel, comparator: '>=', threshold: 1.45, unit: '×' });
+  // The same bars for the no-AsyncLocalStorage style (forwardGrayMetadata(call) on a plain server): informative.
+  const call = cells3?.['graylane-call'];
+  const cpuCallHand = pr(call, hand, (c) => c.cpuUsPerCall);
+  push({ id: 'call-cpu-vs-hand', description: 'graylane-call (no AsyncLocalStorage) 3-hop CPU per call vs hand-written (informative)', value: cpuCallHand?.median ?? null, range: cpuCallHand, comparator: '<=', threshold: 1.03, unit: '×' });
+  const cpuOtelCall = pr(cells3?.['otel-off'], call, (c) => c.cpuUsPerCall);
+  push({ id: 'cpu-otel-off-over-call', description: 'OpenTelemetry (sampler off) 3-hop CPU per call ÷ graylane-call (informative)', value: cpuOtelCall?.median ?? null, range: cpuOtelCall, comparator: '>=', threshold: 1.45, unit: '×' });
   if (routingCost !== null) {
     const r: Spread = { median: routingCost.addedUsPerCall, min: routingCost.addedMin, max: routingCost.addedMax, n: routingCost.rounds };
     push({
