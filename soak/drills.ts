@@ -11,7 +11,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createEtcdRegistry,
@@ -346,11 +346,11 @@ async function main(): Promise<number> {
   try {
     for (const [name, run] of drills) {
       if (interrupted || (only !== undefined && only !== name)) continue;
-      log(`drill ${name}…`);
+      log(`drill ${name}… (load average ${loadavg()[0]!.toFixed(2)})`);
       const result = await run();
       const passed = verdict(name, result);
       ok &&= passed;
-      out.push({ name, passed, ...result });
+      out.push({ name, passed, loadavg1m: Math.round(loadavg()[0]! * 100) / 100, ...result });
       if (!json) console.log(`${passed ? 'ok  ' : 'FAIL'} ${name}: ${JSON.stringify(result, null, 2)}`);
     }
   } finally {

@@ -352,6 +352,17 @@ export function fuzzProperties(): { properties: FuzzProperty[]; dispose(): Promi
       }),
     },
     {
+      // The same with header names limited to gRPC key characters: isolates the known keyPrefix bug
+      // (test/soak/known-bugs.test.ts) so the rest of the record path keeps being fuzzed.
+      name: 'extract + forward over header records (gRPC-valid names only)',
+      check: prop(fc.tuple(plausibleOptions, fc.dictionary(carrierKey, fc.oneof(rawValue, fc.array(rawValue, { minLength: 1, maxLength: 3 })), { maxKeys: 12 })), ([options, headers]) => {
+        const policy = createGrayPolicy(options);
+        const ctx = extractGrayContext(headers, recordCarrier, policy);
+        checkContext(ctx, policy);
+        checkForward(ctx, policy);
+      }),
+    },
+    {
       name: 'extract + forward over grpc-js Metadata',
       check: prop(fc.tuple(plausibleOptions, entries), ([options, list]) => {
         const policy = createGrayPolicy(options);

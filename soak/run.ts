@@ -9,6 +9,7 @@
  *   node --expose-gc --import tsx soak/run.ts [--calls N | --quick] [--concurrency 64] [--max-seconds 540] [--seed 1] [--json]
  */
 import * as grpc from '@grpc/grpc-js';
+import { cpus, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
@@ -125,6 +126,7 @@ async function main(): Promise<number> {
     const entry = hopClient(a.address);
     clients.push(entry);
 
+    const loadavgAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
     const random = mulberry32(seed);
     const counters: Counters = { completed: 0, failed: 0, lost: 0, crossed: 0, records: 0, missing: 0, byType: { unary: 0, serverStream: 0, clientStream: 0, bidi: 0 }, firstProblems: [] };
     const warmup = Math.min(20_000, Math.max(500, Math.floor(calls * 0.02)));
@@ -135,7 +137,7 @@ async function main(): Promise<number> {
     let baselineRss = 0;
     let peakRss = process.memoryUsage().rss;
     const checkpoints: Array<{ calls: number; heapMB: number; rssMB: number }> = [];
-    const every = Math.max(1, Math.floor(calls / 10));
+    const every = Math.max(1, Math.min(Math.floor(calls / 10), 25_000));
     let pausing: Promise<void> | undefined;
     let inFlight = 0;
     let drained: (() => void) | undefined;
@@ -224,6 +226,7 @@ async function main(): Promise<number> {
       problems: counters.firstProblems,
       stoppedEarly: !finished ? (stop ? 'SIGINT' : 'time limit') : null,
       node: process.version,
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadavgAtStart, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
     };
     if (json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -232,6 +235,7 @@ async function main(): Promise<number> {
       console.log(`  by type: ${TYPES.map((t) => `${t} ${counters.byType[t]}`).join(', ')}`);
       console.log(`  tags: lost ${result.lost}, crossed ${result.crossed}, missing records ${result.missingRecords}, failed calls ${result.failed} (${result.recordsChecked} hop records checked)`);
       console.log(`  heap after GC: ${result.heap.baselineMB} MB after ${warmup} warm-up calls -> ${result.heap.endMB} MB at the end: growth ${growthMB} MB (target < ${HEAP_TARGET_MB} MB)`);
+      console.log(`  machine: ${result.machine.cpus} × ${result.machine.model}, load average ${loadavgAtStart.join(' ')} -> ${result.machine.loadavgAtEnd.join(' ')}, node ${process.version}`);
       console.log(`  rss: ${result.rss.baselineMB} MB -> ${result.rss.endMB} MB (peak ${result.rss.peakMB} MB)`);
       for (const p of result.problems) console.log(`  ! ${p}`);
       if (result.stoppedEarly) console.log(`  stopped early (${result.stoppedEarly}): ${calls - result.completed} calls not made; raise --max-seconds or lower --calls`);
