@@ -157,7 +157,7 @@ async function main(): Promise<number> {
         baselineRss = rss;
       }
       checkpoints.push({ calls: done, heapMB: mb(heap), rssMB: mb(rss) });
-      if (!json) process.stderr.write(`soak: ${done}/${calls} calls, ${Math.round((performance.now() - started) / 1000)} s, heap ${mb(heap)} MB, rss ${mb(rss)} MB, lost ${counters.lost}, crossed ${counters.crossed}, failed ${counters.failed}\n`);
+      process.stderr.write(`soak: ${done}/${calls} calls, ${Math.round((performance.now() - started) / 1000)} s, heap ${mb(heap)} MB, rss ${mb(rss)} MB, lost ${counters.lost}, crossed ${counters.crossed}, failed ${counters.failed}\n`);
     };
 
     const worker = async (): Promise<void> => {
