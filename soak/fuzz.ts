@@ -5,7 +5,7 @@
  *
  *   npx tsx soak/fuzz.ts [--runs N] [--seed S] [--only <substring>] [--json]
  */
-import { flag, intArg } from './common.js';
+import { flag, intArg, onSigint } from './common.js';
 import { fuzzProperties } from './fuzz-properties.js';
 
 const argv = process.argv.slice(2);
@@ -20,10 +20,9 @@ async function main(): Promise<number> {
   const { properties, dispose } = fuzzProperties();
   const outcomes: Outcome[] = [];
   let interrupted = false;
-  const onSigint = (): void => {
+  const off = onSigint(() => {
     interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
+  });
   try {
     for (const p of properties) {
       if (interrupted) break;
@@ -41,7 +40,7 @@ async function main(): Promise<number> {
       if (!json) console.log(`${outcome.ok ? 'ok  ' : 'FAIL'} ${p.name}: ${runs} runs in ${(outcome.ms / 1000).toFixed(1)} s${failure ? `\n${failure.replace(/^/gm, '      ')}` : ''}`);
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    off();
     await dispose();
   }
   const ok = outcomes.every((o) => o.ok) && !interrupted;
