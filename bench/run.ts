@@ -12,80 +12,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { measure, startChain, type Chain, type PhaseConfig } from './chain.js';
-import { ALL_SCENARIOS, DEFAULT_SCENARIOS, type Hops, type Scenario } from './common.js';
+import { parseArgs } from './cli.js';
+import { type Hops, type Scenario } from './common.js';
 import type { MicroResult } from './micro.js';
 import { REPO_ROOT, killAllProcs } from './procs.js';
-import { consoleTable, markdown, svgChart, type BenchReport } from './report.js';
+import { chartSvg } from './chart-svg.js';
+import { consoleTable, markdown, type BenchReport } from './report.js';
 import { evaluateTargets, summarizeTopology, type AwaitCost, type Cells, type RoutingCost } from './summary.js';
-
-interface Cli {
-  quick: boolean;
-  json: boolean;
-  scenarios: Scenario[];
-  hops: Hops[];
-  reps: number | undefined;
-  throughputMs: number | undefined;
-  latencyCalls: number | undefined;
-  micro: boolean;
-  docs: boolean;
-  out: string;
-  custom: boolean;
-  cpuProf: string | undefined;
-  render: string | undefined;
-}
-
-function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = {
-    quick: false, json: false, scenarios: [...DEFAULT_SCENARIOS], hops: [1, 3], reps: undefined, throughputMs: undefined,
-    latencyCalls: undefined, micro: true, docs: true, out: join(REPO_ROOT, 'docs'), custom: false, cpuProf: undefined, render: undefined,
-  };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined) throw new Error(`${flag} needs a value`);
-    return v;
-  };
-  const int = (s: string, flag: string): number => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${s}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    switch (a) {
-      case '--quick': cli.quick = true; break;
-      case '--json': cli.json = true; break;
-      case '--no-micro': cli.micro = false; cli.custom = true; break;
-      case '--no-docs': cli.docs = false; break;
-      case '--out': cli.out = value(i++, a); break;
-      case '--cpu-prof': cli.cpuProf = value(i++, a); cli.custom = true; break;
-      case '--render': cli.render = value(i++, a); break;
-      case '--scenarios': {
-        const list = value(i++, a).split(',').map((s) => s.trim()).filter(Boolean);
-        const bad = list.filter((s) => !(ALL_SCENARIOS as readonly string[]).includes(s));
-        if (bad.length > 0) throw new Error(`unknown scenario(s) ${bad.join(', ')}; known: ${ALL_SCENARIOS.join(', ')}`);
-        cli.scenarios = ALL_SCENARIOS.filter((s) => list.includes(s));
-        cli.custom = true;
-        break;
-      }
-      case '--hops': {
-        const list = value(i++, a).split(',').map((s) => Number(s));
-        if (list.some((h) => h !== 1 && h !== 3)) throw new Error('--hops takes 1, 3 or 1,3');
-        cli.hops = [...new Set(list)] as Hops[];
-        cli.custom = true;
-        break;
-      }
-      case '--reps': cli.reps = int(value(i++, a), a); cli.custom = true; break;
-      case '--throughput-ms': cli.throughputMs = int(value(i++, a), a); cli.custom = true; break;
-      case '--latency-calls': cli.latencyCalls = int(value(i++, a), a); cli.custom = true; break;
-      case '--help': case '-h':
-        process.stdout.write('npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N] [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR] [--cpu-prof DIR] [--render FILE.json]\n');
-        process.exit(0);
-        break;
-      default: throw new Error(`unknown option ${a} (see --help)`);
-    }
-  }
-  return cli;
-}
 
 const cli = parseArgs(process.argv.slice(2));
 const log = (msg: string): void => {
@@ -156,7 +89,7 @@ async function startAll(specs: readonly { scenario: Scenario; hops: Hops }[]): P
 function writeDocs(report: BenchReport, withJson: boolean): void {
   mkdirSync(cli.out, { recursive: true });
   writeFileSync(join(cli.out, 'benchmarks.md'), markdown(report));
-  writeFileSync(join(cli.out, 'benchmarks.svg'), svgChart(report));
+  writeFileSync(join(cli.out, 'benchmarks.svg'), chartSvg(report));
   if (withJson) writeFileSync(join(cli.out, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
   log(`wrote ${join(cli.out, 'benchmarks.md')}, benchmarks.svg${withJson ? ' and benchmarks.json' : ''}`);
 }
