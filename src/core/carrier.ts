@@ -5,7 +5,7 @@
  */
 import { getGrayContext, type GrayContext } from './context.js';
 import { defaultGrayPolicy, makeContext, type GrayPolicy } from './policy.js';
-import { checkValue } from './stage.js';
+import { checkValue, isValidKey } from './stage.js';
 
 /** Reads values from a carrier. Keys are lower-case. */
 export interface GrayGetter<C> {
@@ -42,8 +42,7 @@ function firstHeader(value: string | readonly string[] | number | undefined): st
 /** Getter/setter for plain header records. Reads are case-insensitive; writes use lower-case keys. */
 export const recordCarrier: GrayGetter<HeaderRecord> & GraySetter<HeaderRecord> = {
   get(carrier, key) {
-    const direct = carrier[key];
-    if (direct !== undefined) return firstHeader(direct);
+    if (Object.hasOwn(carrier, key)) return firstHeader(carrier[key]);
     for (const name of Object.keys(carrier)) {
       if (name.length === key.length && name.toLowerCase() === key) return firstHeader(carrier[name]);
     }
@@ -79,7 +78,7 @@ function readStage<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy): st
 
 function readExtras<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, entries: Record<string, string>, count: number): number {
   const add = (key: string, value: string): void => {
-    if (key in entries) return;
+    if (Object.hasOwn(entries, key)) return;
     const reason = checkValue(key, value, policy.maxValueLength);
     if (reason !== undefined) return policy.reportInvalid(key, reason, value);
     if (count >= policy.maxKeys) return policy.reportInvalid(key, 'too-many-keys', value);
@@ -95,7 +94,10 @@ function readExtras<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, en
       if (key.endsWith('-bin') || key === policy.stageKey || policy.aliases.includes(key)) continue;
       if (!policy.keyPrefixes.some((p) => key.startsWith(p))) continue;
       const value = getter.get(carrier, key);
-      if (value !== undefined) add(key, value);
+      if (value === undefined) continue;
+      // HTTP header names allow characters gRPC metadata keys do not (e.g. `!`): never carry those.
+      if (!isValidKey(key)) policy.reportInvalid(key, 'bad-characters', value);
+      else add(key, value);
     }
   }
   return count;

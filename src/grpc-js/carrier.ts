@@ -19,7 +19,12 @@ export const grpcMetadataCarrier: GrayGetter<Metadata> & GraySetter<Metadata> = 
     return Object.keys(md.getMap());
   },
   set(md, key, value) {
-    md.set(key, key.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
+    try {
+      md.set(key, key.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
+    } catch {
+      // grpc-js rejects keys/values it cannot send. Extraction never yields those; a hand-built
+      // context might, and forwarding must not throw on the request path: the entry is skipped.
+    }
   },
   has(md, key) {
     return md.get(key).length > 0;

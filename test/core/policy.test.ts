@@ -188,3 +188,17 @@ describe('context sharing', () => {
     expect(a.entries).toEqual({ 'x-release-stage': 'canary' });
   });
 });
+
+describe('found by fuzzing (soak/fuzz.ts)', () => {
+  it('a prefix-matched header name that is not a gRPC key is reported, never carried', () => {
+    const onInvalid = vi.fn();
+    const ctx = read({ 'x-release-stage': 'canary', 'x-gray-a!b': '1', 'x-gray-ok': '2' }, { keyPrefix: 'x-gray-', onInvalid });
+    expect(ctx.entries).toEqual({ 'x-release-stage': 'canary', 'x-gray-ok': '2' });
+    expect(onInvalid).toHaveBeenCalledWith({ key: 'x-gray-a!b', reason: 'bad-characters', value: '1' });
+  });
+
+  it('keys named like Object.prototype members are carried (and absent ones are not invented)', () => {
+    expect(read({ constructor: 'x' }, { keys: ['constructor', 'tostring'] }).entries).toEqual({ constructor: 'x' });
+    expect(read({}, { keys: ['constructor'] }).entries).toEqual({});
+  });
+});

@@ -46,3 +46,11 @@ describe('forwardGrayMetadata (grpc-js)', () => {
     expect(out.get('x-trace-bin')).toEqual([Buffer.from([0, 1, 2, 255])]);
   });
 });
+
+describe('forwarding never throws on the request path', () => {
+  it('skips entries grpc-js cannot send (only a hand-built context can hold them)', () => {
+    const ctx = { stage: 'canary', explicit: true, entries: { 'x-release-stage': 'canary', 'Bad Key!': 'v', 'x-ok': 'line\nbreak' } };
+    const md = forwardGrayMetadata(ctx);
+    expect(md.getMap()).toEqual({ 'x-release-stage': 'canary' });
+  });
+});
