@@ -76,29 +76,51 @@ function readStage<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy): st
   return policy.acceptStage(raw, key);
 }
 
-function readExtras<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, entries: Record<string, string>, count: number): number {
-  const add = (key: string, value: string): void => {
-    if (Object.hasOwn(entries, key)) return;
-    const reason = checkValue(key, value, policy.maxValueLength);
-    if (reason !== undefined) return policy.reportInvalid(key, reason, value);
-    if (count >= policy.maxKeys) return policy.reportInvalid(key, 'too-many-keys', value);
-    entries[key] = value;
-    count++;
-  };
-  for (const key of policy.keys) {
-    const value = getter.get(carrier, key);
-    if (value !== undefined) add(key, value);
+/** Adds one extra key if valid and under the cap; returns the new count. No closure per call. */
+function addExtra(policy: GrayPolicy, entries: Record<string, string>, key: string, value: string, count: number): number {
+  if (Object.hasOwn(entries, key)) return count;
+  const reason = checkValue(key, value, policy.maxValueLength);
+  if (reason !== undefined) {
+    policy.reportInvalid(key, reason, value);
+    return count;
   }
-  if (policy.keyPrefixes.length > 0 && getter.keys !== undefined) {
-    for (const key of getter.keys(carrier)) {
-      if (key.endsWith('-bin') || key === policy.stageKey || policy.aliases.includes(key)) continue;
-      if (!policy.keyPrefixes.some((p) => key.startsWith(p))) continue;
-      const value = getter.get(carrier, key);
-      if (value === undefined) continue;
-      // HTTP header names allow characters gRPC metadata keys do not (e.g. `!`): never carry those.
-      if (!isValidKey(key)) policy.reportInvalid(key, 'bad-characters', value);
-      else add(key, value);
-    }
+  if (count >= policy.maxKeys) {
+    policy.reportInvalid(key, 'too-many-keys', value);
+    return count;
+  }
+  entries[key] = value;
+  return count + 1;
+}
+
+// Prefix-matched key names repeat across requests: remember the valid ones (bounded, so junk cannot grow it).
+const validKeys = new Set<string>();
+function isCarriableKey(key: string): boolean {
+  if (validKeys.has(key)) return true;
+  if (!isValidKey(key)) return false;
+  if (validKeys.size < 1024) validKeys.add(key);
+  return true;
+}
+
+function hasPrefix(prefixes: readonly string[], key: string): boolean {
+  for (let i = 0; i < prefixes.length; i++) if (key.startsWith(prefixes[i]!)) return true;
+  return false;
+}
+
+function readExtras<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, entries: Record<string, string>, count: number): number {
+  const keys = policy.keys;
+  for (let i = 0; i < keys.length; i++) {
+    const value = getter.get(carrier, keys[i]!);
+    if (value !== undefined) count = addExtra(policy, entries, keys[i]!, value, count);
+  }
+  const prefixes = policy.keyPrefixes;
+  if (prefixes.length === 0 || getter.keys === undefined) return count;
+  for (const key of getter.keys(carrier)) {
+    if (!hasPrefix(prefixes, key) || key.endsWith('-bin') || key === policy.stageKey || policy.aliases.includes(key)) continue;
+    const value = getter.get(carrier, key);
+    if (value === undefined) continue;
+    // HTTP header names allow characters gRPC metadata keys do not (e.g. `!`): never carry those.
+    if (!isCarriableKey(key)) policy.reportInvalid(key, 'bad-characters', value);
+    else count = addExtra(policy, entries, key, value, count);
   }
   return count;
 }

@@ -16,7 +16,9 @@ export const grpcMetadataCarrier: GrayGetter<Metadata> & GraySetter<Metadata> = 
     return typeof value === 'string' ? value : value.toString('base64');
   },
   keys(md) {
-    return Object.keys(md.getMap());
+    // grpc-js keeps metadata in a Map; listing its keys avoids building getMap()'s object.
+    const repr = (md as unknown as { internalRepr?: unknown }).internalRepr;
+    return repr instanceof Map ? (repr.keys() as Iterable<string>) : Object.keys(md.getMap());
   },
   set(md, key, value) {
     try {
