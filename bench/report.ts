@@ -111,9 +111,7 @@ function whereTimeGoes(r: BenchReport): string {
     `1. **Server interceptor** — wraps the server listener and runs each listener callback in \`als.run\``,
     `   (${ns(r, 'als.run(store, fn)')} ns each, 3 callbacks per unary call) after \`extractGrayContext\``,
     `   (${ns(r, 'extractGrayContext(md), stage only')} ns stage only; ${ns(r, "extractGrayContext(md), keyPrefix 'x-gray-' (6 keys)")} ns with a key prefix,`,
-    '   which walks `Metadata.getMap()` and creates two closures per call in `readExtras`; note that the benchmark runs',
-    '   src/ under tsx, whose esbuild transform wraps each closure in a `__name` helper (a `defineProperty` per closure',
-    '   creation) that the tsup build does not have — about a fifth of this micro, negligible in the chains).',
+    '   which walks every key of the incoming metadata).',
     `2. **Client interceptor** — an extra grpc-js \`InterceptingCall\` layer per outgoing call. The layer alone (pass-through`,
     `   interceptor) costs ${ns(r, 'pass-through client interceptor: InterceptingCall + start')} ns; graylane's costs`,
     `   ${ns(r, 'grayClientInterceptor: InterceptingCall + start (merge) in a context')} ns in a context: it copies the caller's`,
@@ -205,6 +203,9 @@ ${noisy}
   the throughput phase, summed and divided by completed calls.
 - **Ratios** are computed per repetition against \`hand\` and \`raw\` measured in the same repetition, then summarised as
   **median (min–max)**. Throughput ratios > 1 and CPU/latency ratios < 1 are better.
+- graylane runs from src/ under tsx (as the tests do). esbuild's transform there wraps closures in a \`__name\` helper (a
+  \`defineProperty\` each time a closure is created) that the tsup build does not have: a slight handicap for graylane
+  code that creates closures per call, negligible in the chains.
 - Micro benchmarks: tinybench, each sample runs the operation 1,000 times; the \`await\` cost runs in two fresh
   processes (with and without an AsyncLocalStorage in use); the routing cost runs in its own process (below).
 
