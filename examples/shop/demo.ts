@@ -41,7 +41,8 @@ export async function runDemo(args: string[]): Promise<number> {
       const batch = Array.from({ length: Math.min(16, requests - i) }, (_, k) => i + k);
       await Promise.all(batch.map(async (n) => {
         const cls = CLASSES[n % CLASSES.length]!;
-        check(tally, cls, await order(shop!.gateway.url, headersFor(cls, n)));
+        const headers = headersFor(cls, n);
+        check(tally, cls, await order(shop!.gateway.url, headers), headers['x-user-id']);
       }));
       progress(Math.min(i + 16, requests), requests);
     }
@@ -74,6 +75,11 @@ export async function runDemo(args: string[]): Promise<number> {
     }
     const onStable = afterTrip.filter((b) => b.servedBy?.find((h) => h.service === 'pricing')?.instanceStage === 'stable').length;
     if (trip) at(`${onStable}/${afterTrip.length} following canary requests priced by stable pricing`);
+    // The edge follows the registry too: a user the rollout rule colored canary is now colored stable.
+    const user = tally.canaryUser;
+    const userStage = async () => user === undefined ? undefined : (await order(shop!.gateway.url, { 'x-user-id': user })).body.stage;
+    const userAfterTrip = await userStage();
+    if (user !== undefined) at(`edge: ${user} (canary by the 20 % rule) is now colored ${userAfterTrip}`);
     shop.pricingCanary.setFailing(false);
     await shop.guard.resume();
     let resumedOnCanary = false;
@@ -83,6 +89,8 @@ export async function runDemo(args: string[]): Promise<number> {
       if (!resumedOnCanary) await new Promise((ok) => setTimeout(ok, 50));
     }
     at(resumedOnCanary ? 'canary fixed and resumed → canary requests priced by pricing-canary again' : 'resume did not restore canary routing');
+    const userAfterResume = await userStage();
+    if (user !== undefined) at(`edge: ${user} is colored ${userAfterResume} again`);
 
     const report: DemoReport = {
       requests: tally.requests,
@@ -101,11 +109,13 @@ export async function runDemo(args: string[]): Promise<number> {
         failedDuringDrill,
         afterTrip: { requests: afterTrip.length, pricedByStable: onStable },
         resumed: resumedOnCanary,
+        edge: { user, afterTrip: userAfterTrip, afterResume: userAfterResume },
         timeline,
       },
     };
     printReport(report, values.json);
-    const ok = report.tagsLost === 0 && report.misrouted === 0 && report.failed === 0 && report.rollback.tripped && onStable === afterTrip.length && afterTrip.length > 0;
+    const ok = report.tagsLost === 0 && report.misrouted === 0 && report.failed === 0 && report.rollback.tripped && onStable === afterTrip.length && afterTrip.length > 0
+      && (user === undefined || (userAfterTrip === 'stable' && userAfterResume === 'canary'));
     return ok ? 0 : 1;
   } finally {
     process.off('SIGINT', sigint);

@@ -6,10 +6,11 @@ import * as protoLoader from '@grpc/proto-loader';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { getReleaseStage, type ColoringRule } from 'graylane';
+import { createColoringRules, getReleaseStage, type ColoringRule } from 'graylane';
 import { grayClientInterceptor } from 'graylane/grpc-js';
 import { grayHttpHandler } from 'graylane/http';
 import { HOPS_TRAILER_KEY, readHopTrace } from 'graylane/observe';
+import { stageEnabledIn, type GrayRegistry } from 'graylane/routing';
 
 export const QA_TOKEN = 'qa-demo-token';
 
@@ -20,7 +21,7 @@ export const COLORING_RULES: ColoringRule[] = [
 
 export interface Gateway { url: string; stop(): Promise<void> }
 
-export async function startGateway(options: { clientInterceptors?: grpc.Interceptor[] } = {}): Promise<Gateway> {
+export async function startGateway(registry: GrayRegistry, options: { clientInterceptors?: grpc.Interceptor[] } = {}): Promise<Gateway> {
   const req = createRequire(import.meta.url);
   const file = req.resolve('graylane/protos/graylane/shop/v1/orders.proto');
   const root = file.replace(/graylane\/shop\/v1\/orders\.proto$/, '');
@@ -61,7 +62,8 @@ export async function startGateway(options: { clientInterceptors?: grpc.Intercep
   }, {
     stages: ['stable', 'canary'],
     trust: { tokenHeader: 'x-gray-token', tokens: [QA_TOKEN] },
-    rules: COLORING_RULES,
+    // A stage the rollback guard disabled anywhere in the chain is no longer colored into.
+    rules: createColoringRules(COLORING_RULES, { isStageEnabled: stageEnabledIn(registry, ['orders', 'inventory', 'pricing']) }),
     echoStage: true,
   }));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

@@ -18,6 +18,7 @@ export interface DemoReport {
     failedDuringDrill: number;
     afterTrip: { requests: number; pricedByStable: number };
     resumed: boolean;
+    edge: { user: string | undefined; afterTrip: string | undefined; afterResume: string | undefined };
     timeline: Array<{ atMs: number; event: string }>;
   };
 }

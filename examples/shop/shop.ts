@@ -104,7 +104,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   });
   const instances: Instance[] = [orders, ...inventories, pricingStable, pricingCanary];
   await announce(instances.map(({ service, address, stage }) => ({ service, address, stage })));
-  const gateway = await startGateway({ clientInterceptors: [grayHopTraceClientInterceptor()] });
+  const gateway = await startGateway(registry, { clientInterceptors: [grayHopTraceClientInterceptor()] });
 
   let stopped = false;
   return {

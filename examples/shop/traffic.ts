@@ -33,6 +33,8 @@ export interface Tally {
   fallbacks: number;
   usersOnCanary: number;
   users: number;
+  /** A user id the rollout rule colored canary (for the drill). */
+  canaryUser?: string;
   /** `${service}|${class}|${instanceStage}` → count */
   cells: Map<string, number>;
 }
@@ -40,7 +42,7 @@ export interface Tally {
 export const newTally = (): Tally => ({ requests: 0, failed: 0, hopsChecked: 0, tagsLost: 0, misrouted: 0, fallbacks: 0, usersOnCanary: 0, users: 0, cells: new Map() });
 
 /** Checks one reply: each hop saw the gateway's stage; services with a canary served it from the right pool. */
-export function check(tally: Tally, cls: RequestClass, reply: { status: number; body: OrderReply }): void {
+export function check(tally: Tally, cls: RequestClass, reply: { status: number; body: OrderReply }, userId?: string): void {
   tally.requests++;
   if (reply.status !== 200 || !reply.body.servedBy) {
     tally.failed++;
@@ -50,7 +52,10 @@ export function check(tally: Tally, cls: RequestClass, reply: { status: number; 
   if (reply.body.stage !== expected) tally.tagsLost++;
   if (cls === 'users') {
     tally.users++;
-    if (expected === 'canary') tally.usersOnCanary++;
+    if (expected === 'canary') {
+      tally.usersOnCanary++;
+      tally.canaryUser ??= userId;
+    }
   }
   for (const hop of reply.body.servedBy) {
     tally.hopsChecked++;

@@ -6,6 +6,7 @@
 export { registerGrayRouting, assertGrayRouting } from './register.js';
 export type { GrayRoutingOptions, GrayRouting } from './register.js';
 export { createStaticRegistry } from './static-registry.js';
+export { stageEnabledIn } from './stage-enabled.js';
 export type { StaticGrayRegistry } from './static-registry.js';
 export { createFileRegistry } from './file-registry.js';
 export type { FileGrayRegistry, FileRegistryOptions } from './file-registry.js';

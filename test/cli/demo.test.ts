@@ -25,5 +25,7 @@ describe('graylane demo (short mode)', () => {
     expect(report.rollback.afterTrip.requests).toBeGreaterThan(0);
     expect(report.rollback.afterTrip.pricedByStable).toBe(report.rollback.afterTrip.requests);
     expect(report.rollback.resumed).toBe(true);
+    // The edge stops coloring users into the disabled canary, and colors them again after resume.
+    expect(report.rollback.edge).toMatchObject({ user: expect.stringMatching(/^user-/), afterTrip: 'stable', afterResume: 'canary' });
   });
 });
