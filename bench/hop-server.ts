@@ -98,8 +98,26 @@ async function startGrpcJs(): Promise<number> {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
 }
 
+type NiceCtx = { metadata: { get(key: string): unknown } };
+
 async function startNice(): Promise<number> {
   const nice = await import('nice-grpc');
+  if (scenario === 'nice-hand') {
+    // No graylane: the handler reads the key and passes it on by hand.
+    const server = nice.createServer();
+    if (downstream === undefined) {
+      server.add(benchService, { call: async (_req: Buffer, ctx: NiceCtx) => stageReply(ctx.metadata.get(STAGE_KEY) as string | undefined) });
+    } else {
+      const client = nice.createClient(benchService, nice.createChannel(downstream)) as unknown as { call(req: Buffer, opts: object): Promise<Buffer> };
+      server.add(benchService, {
+        call: async (req: Buffer, ctx: NiceCtx) => {
+          const stage = ctx.metadata.get(STAGE_KEY) as string | undefined;
+          return client.call(req, { metadata: stage === undefined ? nice.Metadata() : nice.Metadata({ [STAGE_KEY]: stage }) });
+        },
+      });
+    }
+    return server.listen('127.0.0.1:0');
+  }
   const { grayClientMiddleware, grayServerMiddleware } = await import('graylane/nice-grpc');
   const server = nice.createServer().use(grayServerMiddleware());
   if (downstream === undefined) {
@@ -112,6 +130,6 @@ async function startNice(): Promise<number> {
   return server.listen('127.0.0.1:0');
 }
 
-const port = scenario === 'nice-grpc' ? await startNice() : await startGrpcJs();
+const port = scenario === 'nice-grpc' || scenario === 'nice-hand' ? await startNice() : await startGrpcJs();
 serveIpc({});
 process.send?.({ id: 0, ok: true, ready: { port } });

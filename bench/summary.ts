@@ -133,6 +133,8 @@ export function evaluateTargets(cells3: Cells | undefined, micro: readonly Micro
   push({ id: 'call-cpu-vs-hand', description: 'graylane-call (no AsyncLocalStorage) 3-hop CPU per call vs hand-written (informative)', value: cpuCallHand?.median ?? null, range: cpuCallHand, comparator: '<=', threshold: 1.03, unit: '×' });
   const cpuOtelCall = pr(cells3?.['otel-off'], call, (c) => c.cpuUsPerCall);
   push({ id: 'cpu-otel-off-over-call', description: 'OpenTelemetry (sampler off) 3-hop CPU per call ÷ graylane-call (informative)', value: cpuOtelCall?.median ?? null, range: cpuOtelCall, comparator: '>=', threshold: 1.45, unit: '×' });
+  const cpuNice = pr(cells3?.['nice-grpc'], cells3?.['nice-hand'], (c) => c.cpuUsPerCall);
+  push({ id: 'nice-cpu-vs-nice-hand', description: 'graylane nice-grpc middleware 3-hop CPU per call vs nice-grpc hand-written (informative)', value: cpuNice?.median ?? null, range: cpuNice, comparator: '<=', threshold: 1.03, unit: '×' });
   if (routingCost !== null) {
     const r: Spread = { median: routingCost.addedUsPerCall, min: routingCost.addedMin, max: routingCost.addedMax, n: routingCost.rounds };
     push({
