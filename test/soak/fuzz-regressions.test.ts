@@ -1,6 +1,6 @@
 /**
- * Bugs in src/ found by the fuzzing of soak/fuzz.ts, reduced to minimal cases. These tests fail
- * until src/ is fixed (this folder does not touch src/).
+ * Bugs in src/ found by the fuzzing of soak/fuzz.ts (extract + forward over header records),
+ * reduced to minimal cases; fixed in 3a20333, kept as regression tests.
  */
 import { Metadata } from '@grpc/grpc-js';
 import { createServer, request, type Server } from 'node:http';
@@ -11,9 +11,9 @@ import { grayHttpMiddleware } from 'graylane/http';
 
 describe('keyPrefix carries header names that are not valid gRPC metadata keys', () => {
   // HTTP allows token characters such as ! # $ % & ' * + ^ ` | ~ in header names; gRPC metadata keys
-  // allow only [0-9a-z_.-]. readExtras (src/core/carrier.ts) does not check prefix-matched keys
-  // with isValidKey, so such a key lands in the context and grpc-js's Metadata.set throws when the
-  // context is forwarded: an exception on the request path, caused by request input.
+  // allow only [0-9a-z_.-]. Before the fix, prefix-matched keys were not checked with isValidKey, so
+  // such a key landed in the context and grpc-js's Metadata.set threw when the context was
+  // forwarded: an exception on the request path, caused by request input.
   it('core: extract from headers, then forward to grpc-js', () => {
     const policy = createGrayPolicy({ keyPrefix: 'x-gray-' });
     const ctx = extractGrayContext({ 'x-release-stage': 'canary', 'x-gray-a!b': '1' }, recordCarrier, policy);
@@ -21,7 +21,7 @@ describe('keyPrefix carries header names that are not valid gRPC metadata keys',
     expect(() => runWithGrayContext(ctx, () => forwardGrayMetadata())).not.toThrow();
   });
 
-  it('HTTP edge: a client header `x-gray-a!b` makes the handler\'s downstream call throw', async () => {
+  it('HTTP edge: a client header `x-gray-a!b` does not make the handler\'s downstream call throw', async () => {
     let thrown: unknown;
     let forwarded: Metadata | undefined;
     const gray = grayHttpMiddleware({ keyPrefix: 'x-gray-', trustIncoming: true });
@@ -55,8 +55,8 @@ describe('keyPrefix carries header names that are not valid gRPC metadata keys',
 });
 
 describe('a carried key named like an Object.prototype member', () => {
-  // readExtras tests `key in entries` on a plain object, so a key listed in `keys` (or matched by a
-  // prefix) named `constructor` is never carried: `'constructor' in {}` is true.
+  // Extraction tested `key in entries` on a plain object, so a key listed in `keys` (or matched by a
+  // prefix) named `constructor` was never carried: `'constructor' in {}` is true.
   it('keys: ["constructor"] carries the constructor header', () => {
     const policy = createGrayPolicy({ keys: ['constructor'] });
     const ctx = extractGrayContext({ constructor: 'x' } as Record<string, string>, recordCarrier, policy);
