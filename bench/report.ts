@@ -155,10 +155,10 @@ function whereTimeGoes(r: BenchReport): string {
     '`extractGrayContext(call.metadata, grpcMetadataCarrier)`). OpenTelemetry\'s context manager pays the same tax.',
     '',
     'Within graylane\'s own share, `Metadata.set` dominates: grpc-js validates key and value with regexes on every `set`',
-    '(~150 ns). `bench/proposals/forward-metadata-template.diff` (not applied) builds each shared per-stage context\'s',
-    'Metadata once and hands out `clone()`s: in an A/B of the micro benchmarks on the 2-core VM, `forwardGrayMetadata(call)`',
-    'went from ~260–290 ns to ~140–155 ns and `forwardGrayMetadata()` from ~190 to ~97 ns; test/grpc-js, test/e2e and',
-    'test/core pass with it. `bench/lean-client-interceptor.ts` (scenario `graylane-lean`, opt-in) tries a thin forwarding',
+    '(~150 ns). So graylane builds the Metadata of each *shared* per-stage context once and hands out `clone()`s',
+    '(`forwardGrayMetadata`, and the client interceptor when the caller set none of the keys): in an A/B of the micro',
+    'benchmarks on the 2-core VM this took `forwardGrayMetadata(call)` from ~260–290 ns to ~140–160 ns and',
+    '`forwardGrayMetadata()` from ~190 to ~100–130 ns. `bench/lean-client-interceptor.ts` (scenario `graylane-lean`, opt-in) tries a thin forwarding',
     'call instead of a grpc-js `InterceptingCall` layer; it saves ~80 ns per outgoing call — too little to see in the chain.',
   ].join('\n');
 }

@@ -113,6 +113,13 @@ function requireCount(option: string, value: number | undefined, fallback: numbe
   return value;
 }
 
+const shared = new WeakSet<GrayContext>();
+
+/** `true` for a context the policy shares between requests (a stage with no extra keys). Internal. */
+export function isSharedContext(ctx: GrayContext): boolean {
+  return shared.has(ctx);
+}
+
 /** Freezes a context value. Internal: contexts are always built through here. */
 export function makeContext(stage: string, explicit: boolean, entries: Readonly<Record<string, string>>): GrayContext {
   return Object.freeze({ stage, explicit, entries: Object.freeze(entries) });
@@ -190,7 +197,10 @@ export function createGrayPolicy(options: GrayPolicyOptions = {}): GrayPolicy {
     const entries: Record<string, string> = { ...extra, [stageKey]: stage };
     if (forwardAliases) for (const alias of aliases) entries[alias] = stage;
     const ctx = makeContext(stage, true, entries);
-    if (plain && stageOnly.size < CACHE_LIMIT) stageOnly.set(stage, ctx);
+    if (plain && stageOnly.size < CACHE_LIMIT) {
+      stageOnly.set(stage, ctx);
+      shared.add(ctx);
+    }
     return ctx;
   };
 
@@ -205,7 +215,7 @@ export function createGrayPolicy(options: GrayPolicyOptions = {}): GrayPolicy {
     maxValueLength,
     maxKeys,
     trustIncoming,
-    defaultContext: makeContext(defaultStage, false, EMPTY),
+    defaultContext: markShared(makeContext(defaultStage, false, EMPTY)),
     rejected,
     acceptStage,
     reportInvalid,
@@ -213,11 +223,16 @@ export function createGrayPolicy(options: GrayPolicyOptions = {}): GrayPolicy {
   });
 }
 
-let shared: GrayPolicy | undefined;
+let sharedPolicy: GrayPolicy | undefined;
 
 /** The policy used when none is given: all defaults. Built on first use (no work at import time). */
 export function defaultGrayPolicy(): GrayPolicy {
-  return (shared ??= createGrayPolicy());
+  return (sharedPolicy ??= createGrayPolicy());
+}
+
+function markShared(ctx: GrayContext): GrayContext {
+  shared.add(ctx);
+  return ctx;
 }
 
 /** Accepts a policy or policy options (as adapters take them) and returns a policy. */

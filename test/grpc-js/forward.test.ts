@@ -54,3 +54,21 @@ describe('forwarding never throws on the request path', () => {
     expect(md.getMap()).toEqual({ 'x-release-stage': 'canary' });
   });
 });
+
+describe('prebuilt metadata of shared contexts', () => {
+  it('each forward returns its own copy: changing one never leaks into the next', () => {
+    const first = runWithStage('canary', () => forwardGrayMetadata());
+    first.set('x-release-stage', 'mutated');
+    first.set('authorization', 'secret');
+    const second = runWithStage('canary', () => forwardGrayMetadata());
+    expect(second.getMap()).toEqual({ 'x-release-stage': 'canary' });
+  });
+
+  it('per-request contexts (extra keys) still forward exactly their entries', () => {
+    const policy = createGrayPolicy({ keyPrefix: 'x-gray-' });
+    const a = forwardGrayMetadata(incoming({ 'x-release-stage': 'canary', 'x-gray-a': '1' }), undefined, { policy });
+    const b = forwardGrayMetadata(incoming({ 'x-release-stage': 'canary', 'x-gray-b': '2' }), undefined, { policy });
+    expect(a.getMap()).toEqual({ 'x-release-stage': 'canary', 'x-gray-a': '1' });
+    expect(b.getMap()).toEqual({ 'x-release-stage': 'canary', 'x-gray-b': '2' });
+  });
+});
