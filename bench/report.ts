@@ -103,9 +103,10 @@ function whereTimeGoes(r: BenchReport): string {
   const cpu = (s: Scenario): number | null => three?.scenarios.find((x) => x.scenario === s)?.medians.cpuUsPerCall ?? null;
   const g = cpu('graylane');
   const h = cpu('hand');
-  const delta = g !== null && h !== null ? `${fmt(g - h, 1)} µs` : 'n/a';
+  const diff = g !== null && h !== null ? g - h : null;
+  const delta = diff === null ? 'n/a CPU' : `${fmt(Math.abs(diff), 1)} µs ${diff >= 0 ? 'more' : 'less'} CPU`;
   return [
-    `In this run graylane's 3-hop chain used ${delta} more CPU per chain call than hand-written forwarding (medians; the`,
+    `In this run graylane's 3-hop chain used ${delta} per chain call than hand-written forwarding (medians; the`,
     'paired ratios above are the better measure). Per call, graylane does on each hop:',
     '',
     `1. **Server interceptor** — wraps the server listener and runs each listener callback in \`als.run\``,

@@ -1,15 +1,22 @@
 /**
- * Soak: N mixed calls (all four call types, each with its own stage `s-<n>`) over a 3-hop chain
- * in one process — A → B through grayClientInterceptor, B → C through forwardGrayMetadata (+
- * bindGrayContext on stream callbacks) — 64 in flight. Counts lost and crossed tags at every
+ * Soak: N mixed calls (all four call types, each with its own stage `s-<worker>-<n>`) over a
+ * 3-hop chain — A → B through grayClientInterceptor, B → C through forwardGrayMetadata (+
+ * bindGrayContext on stream callbacks) — 64 in flight in all. Counts lost and crossed tags at every
  * recorded phase of every hop, failed calls, and heap growth after GC between a post-warm-up
  * baseline and the end. Exits non-zero on any lost / crossed tag, missing record, failed call,
  * heap growth over the target, or a SIGINT; a run cut by --max-seconds is reported as such.
  *
- *   node --expose-gc --import tsx soak/run.ts [--calls N | --quick] [--concurrency 64] [--max-seconds 540] [--seed 1] [--json]
+ * A chain lives in one process and keeps ~1.5 cores busy (measured: 2.5 ms of CPU per call on a
+ * 2-core VM, 146 % CPU), so the calls are split over `--workers` processes (default: one per two
+ * cores, so 1 on a 2-core machine), each with its own chain, its share of the calls and of the
+ * concurrency, and seed `seed + worker`; the parent sums their counts. Heap growth is per process
+ * (the largest is reported against the target).
+ *
+ *   node --expose-gc --import tsx soak/run.ts [--calls N | --quick] [--workers N] [--concurrency 64] [--max-seconds 540] [--seed 1] [--json]
  */
 import * as grpc from '@grpc/grpc-js';
-import { cpus, loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
@@ -23,6 +30,11 @@ const calls = flag(argv, '--quick') ? 20_000 : intArg(argv, '--calls', 1_000_000
 const concurrency = intArg(argv, '--concurrency', 64);
 const maxSeconds = intArg(argv, '--max-seconds', 540);
 const seed = intArg(argv, '--seed', 1);
+// One chain process keeps ~1.5 cores busy (main thread + GC threads): one worker per two cores.
+const workers = Math.min(intArg(argv, '--workers', Math.max(1, Math.floor(availableParallelism() / 2))), calls);
+/** Set in a worker process: its index (0-based). Absent in the parent and in a single-process run. */
+const workerIndex = argv.includes('--worker-index') ? intArg(argv, '--worker-index', 1) - 1 : -1;
+const tag = workerIndex >= 0 ? `soak[${workerIndex}]` : 'soak';
 const HEAP_TARGET_MB = 10;
 const CALL_DEADLINE_MS = 20_000;
 const TYPES = ['unary', 'serverStream', 'clientStream', 'bidi'] as const;
@@ -157,7 +169,7 @@ async function main(): Promise<number> {
         baselineRss = rss;
       }
       checkpoints.push({ calls: done, heapMB: mb(heap), rssMB: mb(rss) });
-      process.stderr.write(`soak: ${done}/${calls} calls, ${Math.round((performance.now() - started) / 1000)} s, heap ${mb(heap)} MB, rss ${mb(rss)} MB, lost ${counters.lost}, crossed ${counters.crossed}, failed ${counters.failed}\n`);
+      process.stderr.write(`${tag}: ${done}/${calls} calls, ${Math.round((performance.now() - started) / 1000)} s, heap ${mb(heap)} MB, rss ${mb(rss)} MB, lost ${counters.lost}, crossed ${counters.crossed}, failed ${counters.failed}\n`);
     };
 
     const worker = async (): Promise<void> => {
@@ -166,7 +178,7 @@ async function main(): Promise<number> {
         if (stop || next >= calls || performance.now() > deadline) return;
         const n = next++;
         const type = TYPES[Math.floor(random() * TYPES.length)]!;
-        const stage = `s-${n}`;
+        const stage = `s-${Math.max(0, workerIndex)}-${n}`;
         inFlight++;
         try {
           check(counters, type, stage, await callOnce(entry, type, stage));
@@ -206,10 +218,11 @@ async function main(): Promise<number> {
     const heapOk = growthMB < HEAP_TARGET_MB;
     // Reaching --max-seconds is not a failure by itself (the run is bounded by design) but is
     // reported as `stoppedEarly`; a SIGINT is.
-    const result = {
+    const result: SoakResult = {
       ok: tagsOk && heapOk && (finished || !stop),
       calls,
       completed: counters.completed,
+      workers: 1,
       concurrency,
       seed,
       byType: counters.byType,
@@ -228,18 +241,7 @@ async function main(): Promise<number> {
       node: process.version,
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadavgAtStart, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
     };
-    if (json) {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-    } else {
-      console.log(`soak ${result.ok ? 'PASSED' : 'FAILED'}${finished ? '' : ' (INCOMPLETE)'}: ${result.completed}/${calls} calls in ${(durationMs / 1000).toFixed(1)} s (${result.callsPerSecond}/s, ${concurrency} in flight)`);
-      console.log(`  by type: ${TYPES.map((t) => `${t} ${counters.byType[t]}`).join(', ')}`);
-      console.log(`  tags: lost ${result.lost}, crossed ${result.crossed}, missing records ${result.missingRecords}, failed calls ${result.failed} (${result.recordsChecked} hop records checked)`);
-      console.log(`  heap after GC: ${result.heap.baselineMB} MB after ${warmup} warm-up calls -> ${result.heap.endMB} MB at the end: growth ${growthMB} MB (target < ${HEAP_TARGET_MB} MB)`);
-      console.log(`  machine: ${result.machine.cpus} × ${result.machine.model}, load average ${loadavgAtStart.join(' ')} -> ${result.machine.loadavgAtEnd.join(' ')}, node ${process.version}`);
-      console.log(`  rss: ${result.rss.baselineMB} MB -> ${result.rss.endMB} MB (peak ${result.rss.peakMB} MB)`);
-      for (const p of result.problems) console.log(`  ! ${p}`);
-      if (result.stoppedEarly) console.log(`  stopped early (${result.stoppedEarly}): ${calls - result.completed} calls not made; raise --max-seconds or lower --calls`);
-    }
+    output(result);
     return stop ? 130 : result.ok ? 0 : 1;
   } finally {
     offSigint();
@@ -248,7 +250,125 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+
+interface SoakResult {
+  ok: boolean;
+  calls: number;
+  completed: number;
+  workers: number;
+  concurrency: number;
+  seed: number;
+  byType: Record<CallType, number>;
+  failed: number;
+  lost: number;
+  crossed: number;
+  missingRecords: number;
+  recordsChecked: number;
+  durationMs: number;
+  callsPerSecond: number;
+  heap: { warmupCalls: number; baselineMB: number; endMB: number; growthMB: number; targetMB: number };
+  rss: { baselineMB: number; endMB: number; peakMB: number };
+  checkpoints: Array<{ calls: number; heapMB: number; rssMB: number }>;
+  problems: string[];
+  stoppedEarly: string | null;
+  node: string;
+  machine: { cpus: number; model: string; loadavgAtStart: number[]; loadavgAtEnd: number[] };
+  /** Each worker's own result (multi-process runs only). */
+  perWorker?: SoakResult[];
+}
+
+function output(result: SoakResult): void {
+  if (json || workerIndex >= 0) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const finished = result.completed === result.calls;
+  const { heap } = result;
+  console.log(`soak ${result.ok ? 'PASSED' : 'FAILED'}${finished ? '' : ' (INCOMPLETE)'}: ${result.completed}/${result.calls} calls in ${(result.durationMs / 1000).toFixed(1)} s (${result.callsPerSecond}/s, ${result.concurrency} in flight, ${result.workers} process${result.workers === 1 ? '' : 'es'})`);
+  console.log(`  by type: ${TYPES.map((t) => `${t} ${result.byType[t]}`).join(', ')}`);
+  console.log(`  tags: lost ${result.lost}, crossed ${result.crossed}, missing records ${result.missingRecords}, failed calls ${result.failed} (${result.recordsChecked} hop records checked)`);
+  if (result.perWorker) {
+    for (const [i, w] of result.perWorker.entries()) {
+      console.log(`  heap after GC, worker ${i}: ${w.heap.baselineMB} MB after ${w.heap.warmupCalls} warm-up calls -> ${w.heap.endMB} MB at the end: growth ${w.heap.growthMB} MB; rss peak ${w.rss.peakMB} MB`);
+    }
+    console.log(`  largest heap growth: ${heap.growthMB} MB (target < ${heap.targetMB} MB per process)`);
+  } else {
+    console.log(`  heap after GC: ${heap.baselineMB} MB after ${heap.warmupCalls} warm-up calls -> ${heap.endMB} MB at the end: growth ${heap.growthMB} MB (target < ${heap.targetMB} MB)`);
+    console.log(`  rss: ${result.rss.baselineMB} MB -> ${result.rss.endMB} MB (peak ${result.rss.peakMB} MB)`);
+  }
+  console.log(`  machine: ${result.machine.cpus} × ${result.machine.model}, load average ${result.machine.loadavgAtStart.join(' ')} -> ${result.machine.loadavgAtEnd.join(' ')}, node ${result.node}`);
+  for (const p of result.problems) console.log(`  ! ${p}`);
+  if (result.stoppedEarly) console.log(`  stopped early (${result.stoppedEarly}): ${result.calls - result.completed} calls not made; raise --max-seconds or lower --calls`);
+}
+
+/** Runs `workers` child processes of this script, each with its share of the calls, and sums their results. */
+async function runWorkers(): Promise<number> {
+  const script = process.argv[1]!;
+  const loadavgAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  const started = performance.now();
+  // SIGINT reaches the children from the terminal; the parent only waits for their results.
+  const offSigint = onSigint(() => undefined);
+  try {
+    const runs = Array.from({ length: workers }, (_, i) => {
+      const share = Math.floor(calls / workers) + (i < calls % workers ? 1 : 0);
+      const inFlight = Math.max(1, Math.floor(concurrency / workers) + (i < concurrency % workers ? 1 : 0));
+      const args = [...process.execArgv, script, '--worker-index', String(i + 1), '--workers', '1', '--calls', String(share),
+        '--concurrency', String(inFlight), '--max-seconds', String(maxSeconds), '--seed', String(seed + i)];
+      return new Promise<SoakResult | Error>((resolve) => {
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        child.on('error', (e) => resolve(e));
+        child.on('close', (code) => {
+          const line = out.trim().split('\n').pop() ?? '';
+          try {
+            resolve(JSON.parse(line) as SoakResult);
+          } catch {
+            resolve(new Error(`worker ${i} exited with ${code} and no result`));
+          }
+        });
+      });
+    });
+    const settled = await Promise.all(runs);
+    const results = settled.filter((r): r is SoakResult => !(r instanceof Error));
+    const errors = settled.filter((r): r is Error => r instanceof Error);
+    const sum = (f: (r: SoakResult) => number): number => results.reduce((n, r) => n + f(r), 0);
+    const durationMs = Math.round(performance.now() - started);
+    const completed = sum((r) => r.completed);
+    const worst = results.reduce<SoakResult | undefined>((w, r) => (w === undefined || r.heap.growthMB > w.heap.growthMB ? r : w), undefined);
+    const stoppedEarly = results.find((r) => r.stoppedEarly === 'SIGINT') ? 'SIGINT' : results.find((r) => r.stoppedEarly) ? 'time limit' : null;
+    const result: SoakResult = {
+      ok: errors.length === 0 && results.every((r) => r.ok),
+      calls,
+      completed,
+      workers,
+      concurrency,
+      seed,
+      byType: Object.fromEntries(TYPES.map((t) => [t, sum((r) => r.byType[t])])) as Record<CallType, number>,
+      failed: sum((r) => r.failed),
+      lost: sum((r) => r.lost),
+      crossed: sum((r) => r.crossed),
+      missingRecords: sum((r) => r.missingRecords),
+      recordsChecked: sum((r) => r.recordsChecked),
+      durationMs,
+      callsPerSecond: Math.round(completed / (durationMs / 1000)),
+      heap: worst?.heap ?? { warmupCalls: 0, baselineMB: 0, endMB: 0, growthMB: 0, targetMB: HEAP_TARGET_MB },
+      rss: { baselineMB: sum((r) => r.rss.baselineMB), endMB: sum((r) => r.rss.endMB), peakMB: sum((r) => r.rss.peakMB) },
+      checkpoints: [],
+      problems: [...errors.map((e) => e.message), ...results.flatMap((r) => r.problems)].slice(0, 10),
+      stoppedEarly,
+      node: process.version,
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadavgAtStart, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+      perWorker: results,
+    };
+    output(result);
+    return stoppedEarly === 'SIGINT' ? 130 : result.ok ? 0 : 1;
+  } finally {
+    offSigint();
+  }
+}
+
+(workers > 1 ? runWorkers() : main()).then(
   (code) => process.exit(code),
   (err: unknown) => {
     console.error(err);

@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('soak (short)', () => {
   it('3,000 mixed calls over the 3-hop chain: no lost or crossed tag, summary shape', () => {
-    const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'soak/run.ts', '--calls', '3000', '--json'], {
+    const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'soak/run.ts', '--calls', '3000', '--workers', '1', '--json'], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 120_000,
@@ -30,6 +30,25 @@ describe('soak (short)', () => {
     for (const key of ['baselineMB', 'endMB', 'growthMB', 'targetMB']) expect(typeof summary.heap[key]).toBe('number');
     for (const key of ['baselineMB', 'endMB', 'peakMB']) expect(typeof summary.rss[key]).toBe('number');
     expect(summary.checkpoints.length).toBeGreaterThan(1);
+    expect(res.status).toBe(summary.ok ? 0 : 1);
+  }, 150_000);
+
+  it('--workers 2 splits the calls over two processes and sums their counts', () => {
+    const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'soak/run.ts', '--calls', '801', '--workers', '2', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(res.error).toBeUndefined();
+    type Summary = { ok: boolean; completed: number; workers: number; seed: number; lost: number; crossed: number; failed: number; recordsChecked: number; byType: Record<string, number>; heap: { growthMB: number }; perWorker?: Summary[] };
+    const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as Summary;
+    expect(summary).toMatchObject({ calls: 801, completed: 801, workers: 2, lost: 0, crossed: 0, failed: 0, stoppedEarly: null });
+    const per = summary.perWorker!;
+    expect(per.map((w) => w.completed)).toEqual([401, 400]);
+    expect(per.map((w) => w.seed)).toEqual([summary.seed, summary.seed + 1]);
+    expect(summary.recordsChecked).toBe(per[0]!.recordsChecked + per[1]!.recordsChecked);
+    expect(summary.byType['unary']).toBe(per[0]!.byType['unary']! + per[1]!.byType['unary']!);
+    expect(summary.heap.growthMB).toBe(Math.max(per[0]!.heap.growthMB, per[1]!.heap.growthMB));
     expect(res.status).toBe(summary.ok ? 0 : 1);
   }, 150_000);
 });
