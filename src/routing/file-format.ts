@@ -11,14 +11,41 @@ import { normalizeInstance, normalizeRuleMap, withStageDisabled } from './valida
 
 type Rules = Required<GrayServiceRules>;
 
-/** Parses and validates the file's text. Throws `GrayConfigError` naming the file and the bad entry. */
-export function parseRegistryFile(text: string, file: string): { instances: GrayInstance[]; rules: ReadonlyMap<string, Rules> } {
-  let doc: unknown;
+/**
+ * How a registry file's text becomes a document and back. JSON by default; pass YAML's
+ * `parse` / `stringify` (from the `yaml` package) for a YAML registry file.
+ */
+export interface RegistryFileFormat {
+  /** Name used in error messages, e.g. `'YAML'`. Default `'JSON'` for the built-in format, else `'the configured format'`. */
+  readonly name?: string;
+  /** Text → document. May throw on a syntax error (reported as `GrayConfigError`, last good state kept). */
+  parse(text: string): unknown;
+  /** Document → text; used by `setStageDisabled` to write the file back. */
+  stringify(doc: unknown): string;
+}
+
+/** The built-in format: `JSON.parse`, and `JSON.stringify` with 2-space indentation and a final newline. */
+export const JSON_FORMAT: RegistryFileFormat = {
+  name: 'JSON',
+  parse: (text) => JSON.parse(text) as unknown,
+  stringify: (doc) => `${JSON.stringify(doc, null, 2)}\n`,
+};
+
+function parseDoc(text: string, file: string, format: RegistryFileFormat): unknown {
   try {
-    doc = JSON.parse(text);
+    return format.parse(text);
   } catch (e) {
-    throw new GrayConfigError(`graylane: registry file ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new GrayConfigError(`graylane: registry file ${file} is not valid ${format.name ?? 'in the configured format'}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
+}
+
+/** Parses and validates the file's text. Throws `GrayConfigError` naming the file and the bad entry. */
+export function parseRegistryFile(
+  text: string,
+  file: string,
+  format: RegistryFileFormat = JSON_FORMAT,
+): { instances: GrayInstance[]; rules: ReadonlyMap<string, Rules> } {
+  const doc = parseDoc(text, file, format);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new GrayConfigError(`graylane: registry file ${file} must hold an object { "instances": [...], "rules": {...} }.`);
   }
@@ -60,11 +87,12 @@ export function toggleStage(
   disabled: boolean,
   getRules: () => Rules,
   setRules: (rules: Rules) => void,
+  format: RegistryFileFormat = JSON_FORMAT,
 ): string {
   let doc: Record<string, unknown>;
   try {
-    parseRegistryFile(current, file);
-    doc = JSON.parse(current) as Record<string, unknown>;
+    parseRegistryFile(current, file, format);
+    doc = parseDoc(current, file, format) as Record<string, unknown>;
   } catch (e) {
     setRules(withStageDisabled(getRules(), stage, disabled));
     throw new GrayConfigError(
@@ -78,5 +106,5 @@ export function toggleStage(
   if (disabled) list.add(stage);
   else list.delete(stage);
   entry.disabledStages = [...list];
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return format.stringify(doc);
 }

@@ -1,13 +1,13 @@
 /**
- * `createFileRegistry`: the embedded default registry — a JSON file of instances and rules, watched
+ * `createFileRegistry`: the embedded default registry — a JSON (or YAML) file of instances and rules, watched
  * and hot-reloaded. A broken edit keeps the last good state and is reported through `onError`.
  * @packageDocumentation
  */
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { GrayConfigError } from '../core/errors.js';
-import { parseRegistryFile, toggleStage, writeFileAtomic } from './file-format.js';
+import { JSON_FORMAT, parseRegistryFile, toggleStage, writeFileAtomic, type RegistryFileFormat } from './file-format.js';
 import { RegistryStore } from './registry-store.js';
 import type { GrayRegistry, GrayRegistryHooks } from './types.js';
 import { requireRegistryStage, requireService } from './validate.js';
@@ -18,9 +18,15 @@ export interface FileRegistryOptions extends GrayRegistryHooks {
   readonly debounceMs?: number;
   /** Interval of the polling fallback (for file systems where `fs.watch` misses changes), in ms; `0` disables it. Default `2000`. */
   readonly pollIntervalMs?: number;
+  /**
+   * How the file's text is parsed and written back. Default: JSON. For YAML, pass the `yaml`
+   * package's functions: `{ name: 'YAML', parse: YAML.parse, stringify: YAML.stringify }` (graylane
+   * does not depend on a YAML parser; a `.yaml` / `.yml` path without this option is refused).
+   */
+  readonly format?: RegistryFileFormat;
 }
 
-/** A registry backed by a JSON file. */
+/** A registry backed by a JSON (or YAML) file. */
 export interface FileGrayRegistry extends GrayRegistry {
   /** Absolute path of the file. */
   readonly path: string;
@@ -31,13 +37,14 @@ export interface FileGrayRegistry extends GrayRegistry {
 }
 
 /**
- * Creates a registry from a JSON file:
+ * Creates a registry from a JSON file (or YAML, with the `format` option):
  * `{ "instances": [{ "service", "address", "stage", "weight"?, "meta"? }], "rules": { "<service>": { "fallback"?, "strictStages"?, "disabledStages"? } } }`.
  *
  * The file is read synchronously here and then watched (`fs.watch` on its directory, so editors
  * that replace the file are seen, plus a polling fallback).
  *
- * @throws GrayConfigError when the file cannot be read or is invalid at start (the message names the entry to fix).
+ * @throws GrayConfigError when the file cannot be read or is invalid at start (the message names the entry to fix),
+ *   when the options are invalid, or when a `.yaml` / `.yml` file is given without `format`.
  */
 export function createFileRegistry(path: string, options: FileRegistryOptions = {}): FileGrayRegistry {
   if (typeof path !== 'string' || path === '') throw new GrayConfigError('graylane: createFileRegistry(path) needs the path of a JSON registry file.');
@@ -45,6 +52,13 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
   const debounceMs = options.debounceMs ?? 50;
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
   if (!(debounceMs >= 0) || !(pollIntervalMs >= 0)) throw new GrayConfigError('graylane: debounceMs and pollIntervalMs must be non-negative numbers of milliseconds.');
+  const format = options.format ?? JSON_FORMAT;
+  if (typeof format.parse !== 'function' || typeof format.stringify !== 'function') {
+    throw new GrayConfigError('graylane: createFileRegistry format needs parse(text) and stringify(doc) functions, e.g. { name: \'YAML\', parse: YAML.parse, stringify: YAML.stringify } from the yaml package.');
+  }
+  if (options.format === undefined && /^\.ya?ml$/i.test(extname(file))) {
+    throw new GrayConfigError(`graylane: registry file ${file} looks like YAML; graylane reads JSON unless told otherwise: install the yaml package and pass { format: { name: 'YAML', parse: YAML.parse, stringify: YAML.stringify } }.`);
+  }
   const store = new RegistryStore(options);
   let text: string;
   try {
@@ -52,7 +66,7 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
   } catch (e) {
     throw new GrayConfigError(`graylane: cannot read registry file ${file}: ${(e as Error).message}. Create it, e.g. { "instances": [], "rules": {} }.`, { cause: e });
   }
-  const initial = parseRegistryFile(text, file);
+  const initial = parseRegistryFile(text, file, format);
   store.replaceAll(initial.instances, initial.rules);
 
   let lastText = text;
@@ -64,7 +78,7 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
   const apply = (content: string): boolean => {
     if (content === lastText && lastError === undefined) return true;
     try {
-      const parsed = parseRegistryFile(content, file);
+      const parsed = parseRegistryFile(content, file, format);
       store.replaceAll(parsed.instances, parsed.rules);
       lastText = content;
       lastError = undefined;
@@ -138,7 +152,7 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
       requireService(service, 'setStageDisabled');
       requireRegistryStage(stage, 'setStageDisabled');
       const current = await readFile(file, 'utf8');
-      const next = toggleStage(current, file, service, stage, disabled, () => store.getRules(service), (rules) => store.setRules(service, rules));
+      const next = toggleStage(current, file, service, stage, disabled, () => store.getRules(service), (rules) => store.setRules(service, rules), format);
       await writeFileAtomic(file, next);
       apply(next);
     },

@@ -10,6 +10,7 @@ export { stageEnabledIn } from './stage-enabled.js';
 export type { StaticGrayRegistry } from './static-registry.js';
 export { createFileRegistry } from './file-registry.js';
 export type { FileGrayRegistry, FileRegistryOptions } from './file-registry.js';
+export type { RegistryFileFormat } from './file-format.js';
 export { createEtcdRegistry } from './etcd-registry.js';
 export type { EtcdGrayRegistry, EtcdRegistryOptions, EtcdRegistration } from './etcd-registry.js';
 export type {
