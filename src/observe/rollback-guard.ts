@@ -9,10 +9,14 @@ import { resolveGuardOptions, type ResolvedGuardOptions, type RollbackGuardOptio
 
 export type { RollbackGuardOptions, RollbackLogger, RollbackTarget, RollbackTripEvent } from './rollback-options.js';
 
+/** Longest wait between two attempts to disable the stage after registry failures, in ms. */
+const MAX_RETRY_MS = 30_000;
+
 /**
  * Watches one stage. Feed it with {@link RollbackGuard.record} (or `rollbackGuardInterceptor`).
- * Events: `'trip'` ({@link RollbackTripEvent}), `'resume'` (no argument) and `'registry-error'`
- * (the `Error` from `setStageDisabled`; the guard stays tripped).
+ * Events: `'trip'` ({@link RollbackTripEvent}), `'disabled'` (the registry accepted the change;
+ * `{ attempts }`), `'resume'` (no argument) and `'registry-error'` (the `Error` from
+ * `setStageDisabled`; the guard stays tripped and retries after `registryRetryMs`, doubling up to 30 s).
  */
 export class RollbackGuard extends EventEmitter {
   /** The service whose stage is watched. */
@@ -22,6 +26,11 @@ export class RollbackGuard extends EventEmitter {
   private readonly samples: SampleWindow;
   private tripped = false;
   private last: RollbackTripEvent | undefined;
+  /** Bumped by resume(): a disable attempt of an older trip must not retry or report. */
+  private generation = 0;
+  private attempt: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private disabled = false;
 
   /** @internal Use {@link createRollbackGuard}. */
   constructor(private readonly options: ResolvedGuardOptions) {
@@ -34,6 +43,11 @@ export class RollbackGuard extends EventEmitter {
   /** `'tripped'` from a breach until {@link resume}, otherwise `'watching'`. */
   get state(): 'watching' | 'tripped' {
     return this.tripped ? 'tripped' : 'watching';
+  }
+
+  /** `true` once the registry accepted disabling the stage for the current trip. */
+  get stageDisabled(): boolean {
+    return this.disabled;
   }
 
   /** The last trip, if any. */
@@ -55,26 +69,62 @@ export class RollbackGuard extends EventEmitter {
     this.trip({ service: this.service, stage: this.stage, reason, samples: counts.samples, errors: counts.errors, errorRate, p99Ms: this.samples.p99(), windowMs: o.window, at: now });
   }
 
-  /** Re-enables the stage in the registry and starts a fresh window. */
+  /**
+   * Stops any pending retry, re-enables the stage in the registry and starts a fresh window.
+   * Rejects (and stays tripped) when the registry refuses; call it again.
+   */
   async resume(): Promise<void> {
+    this.generation++;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    // A disable still on its way must land before the enable, or it would undo it.
+    await this.attempt?.catch(() => undefined);
     this.samples.clear();
     await this.options.registry.setStageDisabled(this.service, this.stage, false);
+    this.disabled = false;
     this.tripped = false;
     this.emit('resume');
+  }
+
+  /** Calls `setStageDisabled(..., true)`; on failure reports it and retries with backoff while this trip lasts. */
+  private disableStage(generation: number, attempts: number, delay: number): void {
+    const { registry, logger, registryRetryMs } = this.options;
+    const attempt = registry.setStageDisabled(this.service, this.stage, true).then(
+      () => {
+        if (generation !== this.generation) return;
+        this.disabled = true;
+        this.emit('disabled', { attempts });
+      },
+      (error: unknown) => {
+        if (generation !== this.generation) return;
+        const retry = registryRetryMs > 0;
+        logger?.error({ service: this.service, stage: this.stage, attempts, retryInMs: retry ? delay : null, err: error },
+          `graylane: rollback guard could not disable the stage${retry ? `; retrying in ${delay} ms` : ''}`);
+        this.emit('registry-error', error);
+        if (!retry) return;
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          if (generation === this.generation) this.disableStage(generation, attempts + 1, Math.min(delay * 2, MAX_RETRY_MS));
+        }, delay);
+        this.retryTimer.unref();
+      },
+    );
+    const tracked: Promise<void> = attempt.finally(() => {
+      if (this.attempt === tracked) this.attempt = undefined;
+    });
+    this.attempt = tracked;
   }
 
   private trip(event: RollbackTripEvent): void {
     this.tripped = true;
     this.last = event;
-    const { registry, logger, onTrip, maxErrorRate, maxP99Ms } = this.options;
+    const { logger, onTrip, maxErrorRate, maxP99Ms } = this.options;
     logger?.warn({ ...event, maxErrorRate, maxP99Ms },
       `graylane: rollback guard disabling ${event.service}/${event.stage}: ${event.reason === 'error-rate'
         ? `error rate ${(event.errorRate * 100).toFixed(2)}% > ${(maxErrorRate * 100).toFixed(2)}%`
         : `p99 ${event.p99Ms.toFixed(0)} ms > ${maxP99Ms} ms`} over ${event.samples} calls in ${event.windowMs} ms`);
-    registry.setStageDisabled(this.service, this.stage, true).catch((error: unknown) => {
-      logger?.error({ service: this.service, stage: this.stage, err: error }, 'graylane: rollback guard could not disable the stage');
-      this.emit('registry-error', error);
-    });
+    this.disabled = false;
+    this.disableStage(this.generation, 1, this.options.registryRetryMs);
     this.emit('trip', event);
     try {
       onTrip?.(event);

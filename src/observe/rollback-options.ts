@@ -55,6 +55,12 @@ export interface RollbackGuardOptions {
   readonly onTrip?: (event: RollbackTripEvent) => void;
   /** Logs each trip (`warn`) and registry failure (`error`). Default: none. */
   readonly logger?: RollbackLogger;
+  /**
+   * When disabling the stage in the registry fails (etcd unreachable, file not writable), retry
+   * after this many ms, doubling up to 30 s, until it succeeds or {@link RollbackGuard.resume} is
+   * called. `0` turns retries off. Default `1000`.
+   */
+  readonly registryRetryMs?: number;
   /** Clock in ms. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -88,10 +94,11 @@ export function resolveGuardOptions(options: RollbackGuardOptions): ResolvedGuar
   const maxErrorRate = requireNumber('maxErrorRate', options.maxErrorRate, 0.005, (v) => v >= 0 && v < 1, 'from 0 to below 1');
   const maxP99Ms = requireNumber('maxP99Ms', options.maxP99Ms, 2000, (v) => v > 0, 'positive');
   const capacity = requireNumber('capacity', options.capacity, 10_000, (v) => Number.isInteger(v) && v >= minSamples && v <= 1_000_000, `an integer from minSamples (${minSamples}) to 1000000`);
+  const registryRetryMs = requireNumber('registryRetryMs', options.registryRetryMs, 1000, (v) => v >= 0 && v <= 3_600_000, 'from 0 (no retries) to 3600000 ms');
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new GrayConfigError('graylane/observe: rollback guard `now` must be a function.');
   return {
-    registry: options.registry, service: options.service, stage, window, minSamples, maxErrorRate, maxP99Ms, capacity, now,
+    registry: options.registry, service: options.service, stage, window, minSamples, maxErrorRate, maxP99Ms, capacity, registryRetryMs, now,
     onTrip: options.onTrip, logger: options.logger,
   };
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GrayConfigError } from '../../src/core/errors.js';
 import { createRollbackGuard, type RollbackTarget, type RollbackTripEvent } from '../../src/observe/rollback-guard.js';
 import { p99Exceeds, p99Rank, SampleWindow } from '../../src/observe/sample-window.js';
@@ -83,6 +83,71 @@ describe('rollback guard', () => {
     expect(String(errors[0])).toContain('etcd down');
   });
 
+  it('retries a failed disable with backoff until the registry accepts it; resume stops the retries', async () => {
+    vi.useFakeTimers();
+    try {
+      let failures = 2;
+      const calls: boolean[] = [];
+      const registry = {
+        setStageDisabled: (_s: string, _st: string, disabled: boolean): Promise<void> => {
+          calls.push(disabled);
+          return disabled && failures-- > 0 ? Promise.reject(new Error('etcd down')) : Promise.resolve();
+        },
+      };
+      const errors: unknown[] = [];
+      const disabled: unknown[] = [];
+      const guard = createRollbackGuard({ registry, service: 'shop', minSamples: 1, registryRetryMs: 100, now: clock().now });
+      guard.on('registry-error', (e) => errors.push(e));
+      guard.on('disabled', (e) => disabled.push(e));
+      guard.record('canary', false, 1);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(errors).toHaveLength(1);
+      expect(guard.stageDisabled).toBe(false);
+      await vi.advanceTimersByTimeAsync(99);
+      expect(calls).toEqual([true]); // not before registryRetryMs
+      await vi.advanceTimersByTimeAsync(1);
+      expect(errors).toHaveLength(2); // second attempt failed too; the next waits 200 ms
+      await vi.advanceTimersByTimeAsync(199);
+      expect(calls).toEqual([true, true]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls).toEqual([true, true, true]);
+      expect(disabled).toEqual([{ attempts: 3 }]);
+      expect(guard.stageDisabled).toBe(true);
+
+      // A registry that never recovers: resume() cancels the pending retry and re-enables.
+      failures = Infinity;
+      guard.record('canary', true, 1); // ignored while tripped
+      await guard.resume();
+      expect(guard.state).toBe('watching');
+      expect(guard.stageDisabled).toBe(false);
+      guard.record('canary', false, 1);
+      await vi.advanceTimersByTimeAsync(0);
+      const before = calls.length;
+      await guard.resume();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(calls.slice(before)).toEqual([false]); // no disable retried after resume
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('registryRetryMs: 0 reports a failure once and does not retry', async () => {
+    vi.useFakeTimers();
+    try {
+      let attempts = 0;
+      const guard = createRollbackGuard({
+        registry: { setStageDisabled: () => (attempts++, Promise.reject(new Error('read-only'))) }, service: 'shop', minSamples: 1, registryRetryMs: 0, now: clock().now,
+      });
+      guard.on('registry-error', () => undefined);
+      guard.record('canary', false, 1);
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(attempts).toBe(1);
+      expect(guard.state).toBe('tripped');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('validates options at construction', () => {
     const registry = fakeRegistry();
     expect(() => createRollbackGuard({ service: 'x' } as never)).toThrow(GrayConfigError);
@@ -90,6 +155,7 @@ describe('rollback guard', () => {
     expect(() => createRollbackGuard({ registry, service: 'x', stage: 'Canary!' })).toThrow(GrayConfigError);
     expect(() => createRollbackGuard({ registry, service: 'x', maxErrorRate: 1.5 })).toThrow(GrayConfigError);
     expect(() => createRollbackGuard({ registry, service: 'x', window: 0 })).toThrow(GrayConfigError);
+    expect(() => createRollbackGuard({ registry, service: 'x', registryRetryMs: -1 })).toThrow(/registryRetryMs/);
     expect(() => createRollbackGuard({ registry, service: 'x', minSamples: 50, capacity: 10 })).toThrow(GrayConfigError);
   });
 });
