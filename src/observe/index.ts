@@ -28,3 +28,5 @@ export { createRollbackGuard, RollbackGuard } from './rollback-guard.js';
 export type { RollbackGuardOptions, RollbackTripEvent, RollbackTarget, RollbackLogger } from './rollback-guard.js';
 export { rollbackGuardInterceptor } from './grpc-js-rollback.js';
 export type { RollbackGuardInterceptorOptions } from './grpc-js-rollback.js';
+export { rollbackGuardHttpMiddleware } from './http-rollback.js';
+export type { RollbackGuardHttpOptions } from './http-rollback.js';

@@ -1,0 +1,57 @@
+/**
+ * HTTP middleware feeding a rollback guard with the outcome and latency of each request of the
+ * guarded stage — the HTTP counterpart of `rollbackGuardInterceptor`.
+ * @packageDocumentation
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extractGrayContext, recordCarrier } from '../core/carrier.js';
+import { getGrayContext } from '../core/context.js';
+import { GrayConfigError } from '../core/errors.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
+import type { GrayHttpMiddleware } from './http-metrics.js';
+import { RollbackGuard } from './rollback-guard.js';
+
+/** Options of {@link rollbackGuardHttpMiddleware}. */
+export interface RollbackGuardHttpOptions {
+  /** Which response status codes count as failures. Default: `status >= 500`. */
+  readonly isFailure?: (status: number) => boolean;
+  /** Policy used to read the stage from the request headers when no gray context is active. Default: the default policy. */
+  readonly policy?: GrayPolicy;
+}
+
+const serverError = (status: number): boolean => status >= 500;
+
+/**
+ * Creates a Connect/Express-style middleware that records every request of the guard's stage into
+ * `guard` when its response finishes: failed or not (`isFailure(res.statusCode)`, default 5xx) and
+ * its latency from the middleware to the last byte handed to the OS. The stage is the gray context's
+ * when the graylane HTTP middleware runs before this one (the edge's decision), else read from the
+ * request headers under `policy`. A request whose connection closes before the response finished is
+ * not recorded. Other stages, and every request while the guard is tripped, pass straight through.
+ *
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ */
+export function rollbackGuardHttpMiddleware(guard: RollbackGuard, options: RollbackGuardHttpOptions = {}): GrayHttpMiddleware {
+  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardHttpMiddleware needs a guard from createRollbackGuard().');
+  const isFailure = options.isFailure ?? serverError;
+  if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
+  const policy = options.policy ?? defaultGrayPolicy();
+  return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+    if (guard.state === 'watching') {
+      const stage = (getGrayContext() ?? extractGrayContext(req.headers, recordCarrier, policy)).stage;
+      if (stage === guard.stage) {
+        const t0 = performance.now();
+        res.once('finish', () => {
+          let failed = true;
+          try {
+            failed = isFailure(res.statusCode);
+          } catch {
+            // A faulty predicate counts the request as failed rather than breaking the response path.
+          }
+          guard.record(stage, !failed, performance.now() - t0);
+        });
+      }
+    }
+    next();
+  };
+}
