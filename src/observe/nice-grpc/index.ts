@@ -1,16 +1,18 @@
 /**
- * nice-grpc middleware for the hop trace: the counterparts of `grayHopTraceServerInterceptor` and
- * `grayHopTraceClientInterceptor`, so nice-grpc services and clients appear in the trace too.
+ * nice-grpc middleware for graylane/observe: the hop trace (the counterparts of
+ * `grayHopTraceServerInterceptor` and `grayHopTraceClientInterceptor`, so nice-grpc services and
+ * clients appear in the trace too) and the rollback guard's feed (`rollbackGuardClientMiddleware`).
  * @packageDocumentation
  */
 import { hostname } from 'node:os';
-import { Metadata, type CallContext, type ClientMiddleware, type ServerMiddleware, type ServerMiddlewareCall } from 'nice-grpc-common';
+import { ClientError, Metadata, Status, type CallContext, type ClientMiddleware, type ServerMiddleware, type ServerMiddlewareCall } from 'nice-grpc-common';
 import { bindAsyncGenerator } from '../../core/bind-async.js';
 import { getGrayContext } from '../../core/context.js';
 import { GrayConfigError } from '../../core/errors.js';
-import { defaultGrayPolicy, makeContext } from '../../core/policy.js';
+import { defaultGrayPolicy, makeContext, type GrayPolicy } from '../../core/policy.js';
 import { HopCollector, getHopCollector, setHopCollector } from '../hop-collector.js';
 import { HOPS_TRAILER_KEY, HOP_TRACE_KEY, isHopName } from '../hop-trace.js';
+import { RollbackGuard } from '../rollback-guard.js';
 
 /** Options of {@link grayHopTraceClientMiddleware}. */
 export interface GrayHopTraceClientMiddlewareOptions {
@@ -90,6 +92,56 @@ export function grayHopTraceServerMiddleware(options: GrayHopTraceServerMiddlewa
       return yield* bindAsyncGenerator(call.next(call.request, context) as AsyncGenerator<Res, Res | void, undefined>, ctx);
     } finally {
       context.trailer.set(HOPS_TRAILER_KEY, collector.encode());
+    }
+  };
+}
+
+/** Options of {@link rollbackGuardClientMiddleware}. */
+export interface RollbackGuardClientMiddlewareOptions {
+  /** Which status codes count as failures. Default: every code but `OK` (a caller's abort counts as `CANCELLED`). */
+  readonly isFailure?: (code: Status) => boolean;
+  /** Policy used to read an explicit stage from the call's metadata. Default: the default policy. */
+  readonly policy?: GrayPolicy;
+}
+
+const notOk = (code: Status): boolean => code !== Status.OK;
+
+/**
+ * Creates a nice-grpc client middleware that records every call of the guard's stage (the call's
+ * explicit `x-release-stage`, else the caller's gray context) into `guard`: failed or not, and its
+ * latency until the call settles — the nice-grpc counterpart of `rollbackGuardInterceptor`. Calls of
+ * other stages, and every call while the guard is tripped, pass straight through. A streaming call
+ * the caller stops reading early counts as finished without error.
+ *
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ */
+export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: RollbackGuardClientMiddlewareOptions = {}): ClientMiddleware {
+  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardClientMiddleware needs a guard from createRollbackGuard().');
+  const isFailure = options.isFailure ?? notOk;
+  if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
+  const policy = options.policy ?? defaultGrayPolicy();
+  const stageOf = (metadata: Metadata | undefined): string => {
+    const raw = metadata?.get(policy.stageKey);
+    const explicit = typeof raw === 'string' ? policy.acceptStage(raw) : undefined;
+    return explicit ?? getGrayContext()?.stage ?? policy.defaultStage;
+  };
+  return async function* rollbackGuard(call, callOptions) {
+    if (guard.state === 'tripped' || stageOf(callOptions.metadata) !== guard.stage) return yield* call.next(call.request, callOptions);
+    const t0 = performance.now();
+    let code = Status.OK;
+    try {
+      return yield* call.next(call.request, callOptions);
+    } catch (e) {
+      code = e instanceof ClientError ? e.code : (e as Error | undefined)?.name === 'AbortError' ? Status.CANCELLED : Status.UNKNOWN;
+      throw e;
+    } finally {
+      let failed = true;
+      try {
+        failed = isFailure(code);
+      } catch {
+        // A faulty predicate counts the call as failed rather than breaking the caller.
+      }
+      guard.record(guard.stage, !failed, performance.now() - t0);
     }
   };
 }
