@@ -1,17 +1,22 @@
 /**
  * nice-grpc middleware for graylane/observe: the hop trace (the counterparts of
  * `grayHopTraceServerInterceptor` and `grayHopTraceClientInterceptor`, so nice-grpc services and
- * clients appear in the trace too) and the rollback guard's feed (`rollbackGuardClientMiddleware`).
+ * clients appear in the trace too), per-stage prom-client metrics (`grayServerMetricsMiddleware`,
+ * `grayClientMetricsMiddleware`) and the rollback guard's feed (`rollbackGuardClientMiddleware`).
  * @packageDocumentation
  */
 import { hostname } from 'node:os';
-import { ClientError, Metadata, Status, type CallContext, type ClientMiddleware, type ServerMiddleware, type ServerMiddlewareCall } from 'nice-grpc-common';
+import { ClientError, Metadata, ServerError, Status, type CallContext, type ClientMiddleware, type ServerMiddleware, type ServerMiddlewareCall } from 'nice-grpc-common';
 import { bindAsyncGenerator } from '../../core/bind-async.js';
+import { extractGrayContext } from '../../core/carrier.js';
 import { getGrayContext } from '../../core/context.js';
 import { GrayConfigError } from '../../core/errors.js';
 import { defaultGrayPolicy, makeContext, type GrayPolicy } from '../../core/policy.js';
 import { HopCollector, getHopCollector, setHopCollector } from '../hop-collector.js';
 import { HOPS_TRAILER_KEY, HOP_TRACE_KEY, isHopName } from '../hop-trace.js';
+import { niceMetadataCarrier } from '../../nice-grpc/carrier.js';
+import { MethodLabelCache } from '../grpc-js-labels.js';
+import { grpcRecorder, type GrayGrpcMetricsOptions } from '../grpc-js-server-metrics.js';
 import { RollbackGuard } from '../rollback-guard.js';
 
 /** Options of {@link grayHopTraceClientMiddleware}. */
@@ -132,7 +137,7 @@ export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: Rol
     try {
       return yield* call.next(call.request, callOptions);
     } catch (e) {
-      code = e instanceof ClientError ? e.code : (e as Error | undefined)?.name === 'AbortError' ? Status.CANCELLED : Status.UNKNOWN;
+      code = statusOf(e, 'client');
       throw e;
     } finally {
       let failed = true;
@@ -145,3 +150,72 @@ export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: Rol
     }
   };
 }
+
+/** The gRPC status a settled nice-grpc call ended with, from what it threw (nothing: `OK`). */
+function statusOf(error: unknown, side: 'client' | 'server'): Status {
+  if (side === 'client' && error instanceof ClientError) return error.code;
+  if (side === 'server' && error instanceof ServerError) return error.code;
+  return (error as Error | undefined)?.name === 'AbortError' ? Status.CANCELLED : Status.UNKNOWN;
+}
+
+/**
+ * Creates a nice-grpc server middleware counting handled calls and timing them per method, code and
+ * release stage — the same `grpc_server_handled_total` / `grpc_server_handling_seconds` metrics,
+ * labels and options as `grayServerMetricsInterceptor` (so grpc-js and nice-grpc services share
+ * dashboards). Use it **after** `grayServerMiddleware()` so it sees the request's stage (otherwise
+ * it reads the stage from the metadata with `policy`). A handler's `ServerError` gives its code, any
+ * other error `UNKNOWN` (what nice-grpc sends), a client cancel `CANCELLED`.
+ *
+ * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when
+ *   the registry holds a same-named metric of another shape.
+ */
+export function grayServerMetricsMiddleware(options: GrayGrpcMetricsOptions): ServerMiddleware {
+  const recorder = grpcRecorder('server', options);
+  const methods = new MethodLabelCache();
+  return async function* serverMetrics<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
+    const labels = methods.get(call.method.path, call.method.requestStream, call.method.responseStream);
+    const stage = recorder.label((getGrayContext() ?? extractGrayContext(context.metadata, niceMetadataCarrier, recorder.policy)).stage);
+    const t0 = performance.now();
+    let code = Status.OK;
+    try {
+      return yield* call.next(call.request, context);
+    } catch (e) {
+      code = statusOf(e, 'server');
+      throw e;
+    } finally {
+      recorder.record(labels, stage, code, (performance.now() - t0) / 1000);
+    }
+  };
+}
+
+/**
+ * Creates a nice-grpc client middleware counting completed calls and timing them per method, code
+ * and release stage (the call's explicit `x-release-stage`, else the caller's gray context, else the
+ * default stage): `grpc_client_handled_total` / `grpc_client_handling_seconds`, as
+ * `grayClientMetricsInterceptor`. A caller's abort counts as `CANCELLED`.
+ *
+ * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when
+ *   the registry holds a same-named metric of another shape.
+ */
+export function grayClientMetricsMiddleware(options: GrayGrpcMetricsOptions): ClientMiddleware {
+  const recorder = grpcRecorder('client', options);
+  const methods = new MethodLabelCache();
+  const policy = recorder.policy;
+  return async function* clientMetrics(call, callOptions) {
+    const labels = methods.get(call.method.path, call.method.requestStream, call.method.responseStream);
+    const raw = callOptions.metadata?.get(policy.stageKey);
+    const explicit = typeof raw === 'string' ? policy.acceptStage(raw) : undefined;
+    const stage = recorder.label(explicit ?? getGrayContext()?.stage ?? policy.defaultStage);
+    const t0 = performance.now();
+    let code = Status.OK;
+    try {
+      return yield* call.next(call.request, callOptions);
+    } catch (e) {
+      code = statusOf(e, 'client');
+      throw e;
+    } finally {
+      recorder.record(labels, stage, code, (performance.now() - t0) / 1000);
+    }
+  };
+}
+export type { GrayGrpcMetricsOptions } from '../grpc-js-server-metrics.js';
