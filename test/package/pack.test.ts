@@ -54,7 +54,7 @@ describe('published tarball', () => {
       result: {
         graylane: 'ok', 'graylane/grpc-js': 'ok', 'graylane/http': 'ok', 'graylane/routing': 'ok', 'graylane/observe': 'ok',
         // Their framework is an optional peer the user installs: a clear module-not-found, not a crash at import of others.
-        'graylane/nice-grpc': 'ERR_MODULE_NOT_FOUND', 'graylane/otel': 'ERR_MODULE_NOT_FOUND',
+        'graylane/nice-grpc': 'ERR_MODULE_NOT_FOUND', 'graylane/observe/nice-grpc': 'ERR_MODULE_NOT_FOUND', 'graylane/otel': 'ERR_MODULE_NOT_FOUND',
       },
     });
   });
@@ -70,6 +70,12 @@ describe('published tarball', () => {
     const { stdout } = await exec(join(dir, 'node_modules/.bin/graylane'), ['demo', '--requests', '40', '--json'], { cwd: dir, timeout: 120_000 });
     const report = JSON.parse(stdout);
     expect({ tagsLost: report.tagsLost, misrouted: report.misrouted, failed: report.failed, tripped: report.rollback.tripped }).toEqual({ tagsLost: 0, misrouted: 0, failed: 0, tripped: true });
+    // With nice-grpc installed, its observe subpath loads (ESM and CJS) with every documented name.
+    const names = ['grayClientMetricsMiddleware', 'grayHopTraceClientMiddleware', 'grayHopTraceServerMiddleware', 'grayServerMetricsMiddleware', 'rollbackGuardClientMiddleware'];
+    const esm = await exec('node', ['--input-type=module', '-e', "const m = await import('graylane/observe/nice-grpc'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: dir, timeout: 30_000 });
+    const cjs = await exec('node', ['-e', "console.log(JSON.stringify(Object.keys(require('graylane/observe/nice-grpc')).sort()))"], { cwd: dir, timeout: 30_000 });
+    expect(JSON.parse(esm.stdout)).toEqual(names);
+    expect(JSON.parse(cjs.stdout)).toEqual(names);
   }, 300_000);
 
   it('ships no tests or sources, only dist, protos and docs', async () => {

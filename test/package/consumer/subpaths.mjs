@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const result = {};
-for (const name of ['graylane', 'graylane/grpc-js', 'graylane/http', 'graylane/routing', 'graylane/observe', 'graylane/nice-grpc', 'graylane/otel']) {
+for (const name of ['graylane', 'graylane/grpc-js', 'graylane/http', 'graylane/routing', 'graylane/observe', 'graylane/nice-grpc', 'graylane/observe/nice-grpc', 'graylane/otel']) {
   try {
     const mod = await import(name);
     result[name] = Object.keys(mod).length > 0 ? 'ok' : 'empty';
