@@ -14,23 +14,7 @@ import { grayHttpMetricsMiddleware } from '../../src/observe/http-metrics.js';
 import { runWithStage } from '../../src/core/context.js';
 import { hopClient, startServer, type HopClient, type HopReply, type HopRequest, type RunningServer } from '../helpers/grpc.js';
 import { stageMetadata, unaryWithStatus } from './chain.js';
-
-type Values = Record<string, number>;
-
-/** Sums a metric's values by one label (histograms: their `_count` series). */
-async function sumBy(registry: Registry, name: string, label: string, filter: Record<string, string> = {}): Promise<Values> {
-  const metrics = await registry.getMetricsAsJSON();
-  const metric = metrics.find((m) => m.name === name);
-  expect(metric, name).toBeDefined();
-  const out: Values = {};
-  for (const v of metric!.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>) {
-    if (v.metricName !== undefined && !v.metricName.endsWith('_count') && v.metricName !== name) continue;
-    if (Object.entries(filter).some(([k, want]) => String(v.labels[k]) !== want)) continue;
-    const key = String(v.labels[label]);
-    out[key] = (out[key] ?? 0) + v.value;
-  }
-  return out;
-}
+import { sumBy } from '../helpers/prom.js';
 
 const JUNK = ['Z'.repeat(100), '../../etc', 'blue', 'v2', 'canary ', 'CANARY', '', 'a b', 'rand-1', 'rand-2', 'rand-3'];
 

@@ -10,20 +10,7 @@ import { GrayConfigError, getReleaseStage, runWithStage } from '../../src/index.
 import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
 import { grayClientMetricsMiddleware, grayServerMetricsMiddleware } from '../../src/observe/nice-grpc/index.js';
 import { PricingDefinition } from '../../src/gen/nice/graylane/shop/v1/pricing.js';
-
-type Values = Record<string, number>;
-async function sumBy(registry: Registry, name: string, label: string, filter: Record<string, string> = {}): Promise<Values> {
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  expect(metric, name).toBeDefined();
-  const out: Values = {};
-  for (const v of metric!.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>) {
-    if (v.metricName !== undefined && !v.metricName.endsWith('_count') && v.metricName !== name) continue;
-    if (Object.entries(filter).some(([k, want]) => String(v.labels[k]) !== want)) continue;
-    const key = String(v.labels[label]);
-    out[key] = (out[key] ?? 0) + v.value;
-  }
-  return out;
-}
+import { sumBy } from '../helpers/prom.js';
 
 describe('nice-grpc per-stage metrics', () => {
   const serverRegistry = new Registry();

@@ -125,21 +125,10 @@ export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: Rol
   const isFailure = options.isFailure ?? notOk;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();
-  const stageOf = (metadata: Metadata | undefined): string => {
-    const raw = metadata?.get(policy.stageKey);
-    const explicit = typeof raw === 'string' ? policy.acceptStage(raw) : undefined;
-    return explicit ?? getGrayContext()?.stage ?? policy.defaultStage;
-  };
   return async function* rollbackGuard(call, callOptions) {
-    if (guard.state === 'tripped' || stageOf(callOptions.metadata) !== guard.stage) return yield* call.next(call.request, callOptions);
+    if (guard.state === 'tripped' || outgoingStage(callOptions.metadata, policy) !== guard.stage) return yield* call.next(call.request, callOptions);
     const t0 = performance.now();
-    let code = Status.OK;
-    try {
-      return yield* call.next(call.request, callOptions);
-    } catch (e) {
-      code = statusOf(e, 'client');
-      throw e;
-    } finally {
+    return yield* settled(call.next(call.request, callOptions), 'client', (code) => {
       let failed = true;
       try {
         failed = isFailure(code);
@@ -147,8 +136,31 @@ export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: Rol
         // A faulty predicate counts the call as failed rather than breaking the caller.
       }
       guard.record(guard.stage, !failed, performance.now() - t0);
-    }
+    });
   };
+}
+
+/** The stage of an outgoing nice-grpc call: the caller's explicit metadata value, else the current context's, else the default. */
+function outgoingStage(metadata: Metadata | undefined, policy: GrayPolicy): string {
+  const raw = metadata?.get(policy.stageKey);
+  const explicit = typeof raw === 'string' ? policy.acceptStage(raw) : undefined;
+  return explicit ?? getGrayContext()?.stage ?? policy.defaultStage;
+}
+
+/**
+ * Delegates to a call's generator and reports the status it settled with: `OK` when it returned (or
+ * the consumer stopped early), else the code of what it threw (see {@link statusOf}).
+ */
+async function* settled<T, R>(inner: AsyncGenerator<T, R | void, undefined>, side: 'client' | 'server', done: (code: Status) => void): AsyncGenerator<T, R | void, undefined> {
+  let code = Status.OK;
+  try {
+    return yield* inner;
+  } catch (e) {
+    code = statusOf(e, side);
+    throw e;
+  } finally {
+    done(code);
+  }
 }
 
 /** The gRPC status a settled nice-grpc call ended with, from what it threw (nothing: `OK`). */
@@ -176,15 +188,7 @@ export function grayServerMetricsMiddleware(options: GrayGrpcMetricsOptions): Se
     const labels = methods.get(call.method.path, call.method.requestStream, call.method.responseStream);
     const stage = recorder.label((getGrayContext() ?? extractGrayContext(context.metadata, niceMetadataCarrier, recorder.policy)).stage);
     const t0 = performance.now();
-    let code = Status.OK;
-    try {
-      return yield* call.next(call.request, context);
-    } catch (e) {
-      code = statusOf(e, 'server');
-      throw e;
-    } finally {
-      recorder.record(labels, stage, code, (performance.now() - t0) / 1000);
-    }
+    return yield* settled(call.next(call.request, context), 'server', (code) => recorder.record(labels, stage, code, (performance.now() - t0) / 1000));
   };
 }
 
@@ -203,19 +207,9 @@ export function grayClientMetricsMiddleware(options: GrayGrpcMetricsOptions): Cl
   const policy = recorder.policy;
   return async function* clientMetrics(call, callOptions) {
     const labels = methods.get(call.method.path, call.method.requestStream, call.method.responseStream);
-    const raw = callOptions.metadata?.get(policy.stageKey);
-    const explicit = typeof raw === 'string' ? policy.acceptStage(raw) : undefined;
-    const stage = recorder.label(explicit ?? getGrayContext()?.stage ?? policy.defaultStage);
+    const stage = recorder.label(outgoingStage(callOptions.metadata, policy));
     const t0 = performance.now();
-    let code = Status.OK;
-    try {
-      return yield* call.next(call.request, callOptions);
-    } catch (e) {
-      code = statusOf(e, 'client');
-      throw e;
-    } finally {
-      recorder.record(labels, stage, code, (performance.now() - t0) / 1000);
-    }
+    return yield* settled(call.next(call.request, callOptions), 'client', (code) => recorder.record(labels, stage, code, (performance.now() - t0) / 1000));
   };
 }
 export type { GrayGrpcMetricsOptions } from '../grpc-js-server-metrics.js';
