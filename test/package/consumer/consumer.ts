@@ -10,3 +10,22 @@ const interceptor = grayClientInterceptor({ overwrite: false });
 const md: Metadata = runWithStage('canary', () => forwardGrayMetadata(undefined, new Metadata()));
 const ctx: GrayContext | undefined = getGrayContext();
 export { server, interceptor, md, ctx };
+
+// Routing, HTTP edge and observe, as the README shows them (their optional peers are not installed here).
+import { createServer } from 'node:http';
+import { createFileRegistry, createStaticRegistry, registerGrayRouting, type RegistryFileFormat } from 'graylane/routing';
+import { grayHttpMiddleware } from 'graylane/http';
+import { createRollbackGuard, rollbackGuardHttpMiddleware, rollbackGuardInterceptor, type RollbackTripEvent } from 'graylane/observe';
+
+const yamlLike: RegistryFileFormat = { name: 'YAML', parse: (text: string) => JSON.parse(text) as unknown, stringify: (doc: unknown) => JSON.stringify(doc) };
+const makeFileRegistry = (path: string) => createFileRegistry(path, { format: yamlLike, debounceMs: 50 });
+const registry = createStaticRegistry([{ service: 'shop.Price', address: '127.0.0.1:50051', stage: 'canary' }]);
+const routing = registerGrayRouting({ registry });
+const guard = createRollbackGuard({ registry, service: 'shop.Price', registryRetryMs: 1000 });
+guard.on('trip', (e: RollbackTripEvent) => void e.reason);
+const stageDisabled: boolean = guard.stageDisabled;
+const edge = grayHttpMiddleware({ trust: { tokenHeader: 'x-gray-token', tokens: ['qa'] } });
+const feed = rollbackGuardHttpMiddleware(guard, { isFailure: (status) => status >= 500 });
+const http = createServer((req, res) => edge(req, res, () => feed(req, res, () => res.end('ok'))));
+const guardInterceptor = rollbackGuardInterceptor(guard);
+export { makeFileRegistry, routing, stageDisabled, http, guardInterceptor };
