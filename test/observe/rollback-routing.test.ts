@@ -146,3 +146,37 @@ describe.each(kinds)('rollback guard → routing (%s registry)', (kind) => {
     expect(trips).toHaveLength(1);
   });
 });
+
+describe.skipIf(!etcdAvailable())('rollback guard during an etcd outage', () => {
+  it('a trip while etcd is down is retried and applied once etcd is back; routers then see the stage disabled', async () => {
+    const etcd = await startEtcd();
+    const prefix = '/graylane-outage';
+    const router = createEtcdRegistry({ endpoints: etcd.endpoint, prefix });
+    const guardSide = createEtcdRegistry({ endpoints: etcd.endpoint, prefix });
+    try {
+      await Promise.all([router.ready(), guardSide.ready()]);
+      const errors: unknown[] = [];
+      const guard = createRollbackGuard({ registry: guardSide, service: 'hop', minSamples: 1, registryRetryMs: 200 });
+      guard.on('registry-error', (e) => errors.push(e));
+      const disabled = new Promise<{ attempts: number }>((r) => guard.once('disabled', r));
+
+      await etcd.stop();
+      guard.record('canary', false, 1); // trips at once: 1 failure in 1 call
+      expect(guard.state).toBe('tripped');
+      expect(await waitFor(() => errors.length >= 2, 30_000)).toBe(true); // failed, and failed again on retry
+      expect(guard.stageDisabled).toBe(false);
+
+      await etcd.start();
+      const { attempts } = await disabled;
+      expect(attempts).toBeGreaterThanOrEqual(2);
+      expect(guard.stageDisabled).toBe(true);
+      expect(await waitFor(() => router.getService('hop').rules.disabledStages.includes('canary'), 20_000)).toBe(true);
+      await guard.resume();
+      expect(await waitFor(() => router.getService('hop').rules.disabledStages.length === 0, 20_000)).toBe(true);
+    } finally {
+      await router.close();
+      await guardSide.close();
+      await etcd.close();
+    }
+  }, 90_000);
+});
