@@ -14,6 +14,7 @@ const BRAND = Symbol.for('graylane.GrayConfigError');
  * `Symbol.for` brand), and `name` is always `'GrayConfigError'`.
  */
 export class GrayConfigError extends Error {
+  /** Always `'GrayConfigError'`. */
   override readonly name = 'GrayConfigError';
   /** Brand shared by every copy of graylane loaded in the process. */
   readonly [BRAND] = true;

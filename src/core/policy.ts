@@ -55,16 +55,25 @@ export interface GrayPolicyOptions {
 
 /** A validated, immutable policy built by {@link createGrayPolicy}. */
 export interface GrayPolicy {
+  /** The metadata / header key holding the stage (option `stageKey`, default `'x-release-stage'`). */
   readonly stageKey: string;
+  /** Keys read for the stage when `stageKey` is absent, in order (option `aliases`, default none). */
   readonly aliases: readonly string[];
+  /** Whether forwarding also writes the stage under every alias (option `forwardAliases`, default `false`). */
   readonly forwardAliases: boolean;
+  /** The stage of requests without a valid one (option `defaultStage`, default `'stable'`). */
   readonly defaultStage: string;
   /** The allowlist, or `undefined` when any well-formed stage is accepted. */
   readonly stages: ReadonlySet<string> | undefined;
+  /** Extra keys carried by name, lower-cased (option `keys`, default none). */
   readonly keys: readonly string[];
+  /** Extra keys carried by prefix, lower-cased (option `keyPrefix`, default none). */
   readonly keyPrefixes: readonly string[];
+  /** Longest carried value, in characters (option `maxValueLength`, default `256`). */
   readonly maxValueLength: number;
+  /** Most keys carried per request, the stage included (option `maxKeys`, default `32`). */
   readonly maxKeys: number;
+  /** Whether incoming stage values are honoured (option `trustIncoming`, default `true`). */
   readonly trustIncoming: boolean;
   /** The shared context of requests that carry nothing: `{ stage: defaultStage, explicit: false, entries: {} }`. */
   readonly defaultContext: GrayContext;

@@ -20,13 +20,25 @@ export interface ColoringValueTest {
 }
 
 /** A header condition: `name` is case-insensitive, e.g. `{ header: 'x-user-group', equals: 'qa' }`. */
-export interface ColoringHeaderCondition extends ColoringValueTest { readonly header: string }
+export interface ColoringHeaderCondition extends ColoringValueTest {
+  /** Header (or gRPC metadata key) name, matched case-insensitively. */
+  readonly header: string;
+}
 /** A cookie condition (cookie names are case-sensitive), e.g. `{ cookie: 'beta', equals: '1' }`. */
-export interface ColoringCookieCondition extends ColoringValueTest { readonly cookie: string }
+export interface ColoringCookieCondition extends ColoringValueTest {
+  /** Cookie name, matched case-sensitively. */
+  readonly cookie: string;
+}
 /** A query-parameter condition (case-sensitive name), e.g. `{ query: 'lane', equals: 'canary' }`. */
-export interface ColoringQueryCondition extends ColoringValueTest { readonly query: string }
+export interface ColoringQueryCondition extends ColoringValueTest {
+  /** Query parameter name, matched case-sensitively. */
+  readonly query: string;
+}
 /** A path condition: the request path (without query) starts with `pathPrefix`, e.g. `'/api/v2/'`. */
-export interface ColoringPathCondition { readonly pathPrefix: string }
+export interface ColoringPathCondition {
+  /** Prefix the request path (HTTP path without query, or gRPC method path) must start with. */
+  readonly pathPrefix: string;
+}
 
 /** One condition of a rule: exactly one of `header`, `cookie`, `query`, `pathPrefix`. */
 export type ColoringCondition =

@@ -8,10 +8,15 @@ import { grayStorage, type GrayContext } from '../core/context.js';
 import { createHttpEdge, type GrayHttpOptions, type HttpEdge } from './edge.js';
 
 /** The request fields the plugin reads (a Fastify `FastifyRequest` fits). */
-export interface FastifyRequestLike { readonly raw: IncomingMessage }
+export interface FastifyRequestLike {
+  /** The Node request underneath (Fastify's `request.raw`). */
+  readonly raw: IncomingMessage;
+}
 /** The reply methods the plugin uses (a Fastify `FastifyReply` fits). */
 export interface FastifyReplyLike {
+  /** Whether the reply already has header `name` (the echo never overwrites one). */
   hasHeader(name: string): boolean;
+  /** Sets a response header (used for `echoStage`). */
   header(name: string, value: string): unknown;
 }
 /**
@@ -19,6 +24,7 @@ export interface FastifyReplyLike {
  * types do not need `fastify` installed; a Fastify 5 instance fits.
  */
 export interface FastifyHookHost {
+  /** Registers a request hook; the plugin adds an `onRequest` and a `preValidation` hook. */
   addHook(name: 'onRequest' | 'preValidation', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: (err?: Error) => void) => void): unknown;
 }
 /** The plugin's type: a Fastify callback plugin taking {@link GrayHttpOptions}. */

@@ -10,7 +10,9 @@ import { GrayConfigError } from '../core/errors.js';
 
 /** The parts of the prom-client module graylane uses (pass your own import as `promClient`). */
 export interface PromClientModule {
+  /** prom-client's `Counter` class. */
   readonly Counter: typeof Counter;
+  /** prom-client's `Histogram` class. */
   readonly Histogram: typeof Histogram;
 }
 

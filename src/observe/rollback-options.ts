@@ -7,27 +7,35 @@ import { parseStage } from '../core/stage.js';
 
 /** What the guard needs from a registry: the routing registries' `setStageDisabled`. */
 export interface RollbackTarget {
+  /** Adds `stage` to (`disabled: true`) or removes it from the service's `disabledStages` rule. */
   setStageDisabled(service: string, stage: string, disabled: boolean): Promise<void>;
 }
 
 /** A pino-compatible logger (only `warn` and `error` are used). */
 export interface RollbackLogger {
+  /** Called once per trip, with the trip's numbers and limits. */
   warn(fields: object, message: string): void;
+  /** Called when the registry refuses to disable the stage (each attempt). */
   error(fields: object, message: string): void;
 }
 
 /** Why and with which numbers the guard tripped. Passed to `onTrip` and the `'trip'` event. */
 export interface RollbackTripEvent {
+  /** The guarded service. */
   readonly service: string;
+  /** The stage that tripped (and is being disabled). */
   readonly stage: string;
   /** The limit that broke first. */
   readonly reason: 'error-rate' | 'p99-latency';
+  /** Calls in the window when it tripped. */
   readonly samples: number;
+  /** Failed calls among them. */
   readonly errors: number;
   /** Failed calls / calls in the window. */
   readonly errorRate: number;
   /** 99th percentile latency of the window, in ms. */
   readonly p99Ms: number;
+  /** The window length, in ms (option `window`). */
   readonly windowMs: number;
   /** When it tripped (the guard's clock, default `Date.now()`). */
   readonly at: number;

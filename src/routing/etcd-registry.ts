@@ -32,6 +32,7 @@ export interface EtcdRegistryOptions extends GrayRegistryHooks {
 
 /** A registry backed by etcd. */
 export interface EtcdGrayRegistry extends GrayRegistry {
+  /** The key prefix in use (option `prefix`, default `'/graylane'`). */
   readonly prefix: string;
   /** Resolves once the first full read and the watch are in place; rejects if that first attempt fails (retries continue in the background). */
   ready(): Promise<void>;

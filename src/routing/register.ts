@@ -35,8 +35,11 @@ export interface GrayRoutingOptions {
 
 /** A registration made by {@link registerGrayRouting}. */
 export interface GrayRouting {
+  /** The URI scheme of routed targets (option `scheme`, default `'graylane'`). */
   readonly scheme: string;
+  /** The registry routed calls are picked from. */
   readonly registry: GrayRegistry;
+  /** The policy that reads each call's stage at pick time. */
   readonly policy: GrayPolicy;
   /** The target of a service: `target('shop.Price')` → `'graylane:///shop.Price'`. */
   target(service: string): string;
