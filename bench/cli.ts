@@ -15,6 +15,7 @@ export interface Cli {
   throughputMs: number | undefined;
   latencyCalls: number | undefined;
   micro: boolean;
+  /** Rewrite docs/benchmarks.*: by default only after a full run (not `--quick` or a custom one); `--docs` / `--no-docs` decide. */
   docs: boolean;
   out: string;
   custom: boolean;
@@ -23,6 +24,7 @@ export interface Cli {
 }
 
 export function parseArgs(argv: readonly string[]): Cli {
+  let docs: boolean | undefined;
   const cli: Cli = {
     quick: false, json: false, scenarios: [...DEFAULT_SCENARIOS], hops: [1, 3], reps: undefined, throughputMs: undefined,
     latencyCalls: undefined, micro: true, docs: true, out: join(REPO_ROOT, 'docs'), custom: false, cpuProf: undefined, render: undefined,
@@ -43,7 +45,8 @@ export function parseArgs(argv: readonly string[]): Cli {
       case '--quick': cli.quick = true; break;
       case '--json': cli.json = true; break;
       case '--no-micro': cli.micro = false; cli.custom = true; break;
-      case '--no-docs': cli.docs = false; break;
+      case '--no-docs': docs = false; break;
+      case '--docs': docs = true; break;
       case '--out': cli.out = value(i++, a); break;
       case '--cpu-prof': cli.cpuProf = value(i++, a); cli.custom = true; break;
       case '--render': cli.render = value(i++, a); break;
@@ -66,11 +69,13 @@ export function parseArgs(argv: readonly string[]): Cli {
       case '--throughput-ms': cli.throughputMs = int(value(i++, a), a); cli.custom = true; break;
       case '--latency-calls': cli.latencyCalls = int(value(i++, a), a); cli.custom = true; break;
       case '--help': case '-h':
-        process.stdout.write('npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N] [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR] [--cpu-prof DIR] [--render FILE.json]\n');
+        process.stdout.write('npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N] [--throughput-ms N] [--latency-calls N] [--no-micro] [--docs | --no-docs] [--out DIR] [--cpu-prof DIR] [--render FILE.json]\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
     }
   }
+  // A quick or custom run is indicative only: it must not replace the published numbers unless asked.
+  cli.docs = docs ?? (!cli.quick && !cli.custom);
   return cli;
 }

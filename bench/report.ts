@@ -235,13 +235,14 @@ ${whereTimeGoes(r)}
 ## Reproduce
 
 \`\`\`sh
-npx tsx bench/run.ts            # full run (~6–8 min), rewrites docs/benchmarks.md and docs/benchmarks.svg
-npx tsx bench/run.ts --quick    # ~1.5 min, indicative only
-npx tsx bench/run.ts --quick --json --no-docs --scenarios hand,graylane,otel-off
+npm run bench                   # full run (~6–8 min), rewrites docs/benchmarks.md, .svg and .json
+npm run bench -- --quick        # ~1.5 min, indicative only; leaves docs/ alone (as any custom run does, unless --docs)
+npm run -s bench -- --quick --json > report.json   # -s: no npm banner, so stdout is pure JSON
+npx tsx bench/run.ts --quick --json --scenarios hand,graylane,otel-off
 npx tsx bench/run.ts --render docs/benchmarks.json   # re-render the .md and .svg from a saved report
 \`\`\`
 Options: \`--quick\`, \`--json\` (JSON on stdout, progress on stderr), \`--scenarios a,b\` (add \`graylane-lean\` for the
-experiment), \`--hops 1,3\`, \`--reps N\`, \`--throughput-ms N\`, \`--latency-calls N\`, \`--no-micro\`, \`--no-docs\`, \`--out DIR\`,
+experiment), \`--hops 1,3\`, \`--reps N\`, \`--throughput-ms N\`, \`--latency-calls N\`, \`--no-micro\`, \`--docs\` / \`--no-docs\`, \`--out DIR\`,
 \`--cpu-prof DIR\` (then \`npx tsx bench/profile-summary.ts DIR\`), \`--render FILE.json\`. The full report is also saved as
 \`docs/benchmarks.json\`.
 `;

@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: the interleaved benchmark of graylane against raw grpc-js, hand-written
  * forwarding and OpenTelemetry baggage over 1-hop and 3-hop chains, plus micro benchmarks.
- * Writes docs/benchmarks.md and docs/benchmarks.svg and prints a table (or JSON with `--json`).
+ * After a full run writes docs/benchmarks.md, .svg and .json (a `--quick` or custom run only with `--docs`)
+ * and prints a table (or JSON with `--json`).
  * Usage: npx tsx bench/run.ts [--quick] [--json] [--scenarios a,b] [--hops 1,3] [--reps N]
- *   [--throughput-ms N] [--latency-calls N] [--no-micro] [--no-docs] [--out DIR] [--cpu-prof DIR]
+ *   [--throughput-ms N] [--latency-calls N] [--no-micro] [--docs | --no-docs] [--out DIR] [--cpu-prof DIR]
  *   [--render FILE.json]  (re-render docs from a saved report; runs nothing)
  * @packageDocumentation
  */

@@ -58,3 +58,17 @@ describe('bench/run.ts', () => {
     await expect(runBench(['--scenarios', 'nope', '--no-docs'])).rejects.toThrow(/unknown scenario/);
   }, 20_000);
 });
+
+describe('bench/cli.ts', () => {
+  it('rewrites docs/ only after a full run, unless --docs / --no-docs say otherwise', async () => {
+    const { parseArgs } = await import('../../bench/cli.js');
+    expect(parseArgs([]).docs).toBe(true);
+    expect(parseArgs(['--json']).docs).toBe(true);
+    expect(parseArgs(['--quick']).docs).toBe(false);
+    expect(parseArgs(['--quick', '--json']).docs).toBe(false);
+    expect(parseArgs(['--reps', '2']).docs).toBe(false);
+    expect(parseArgs(['--scenarios', 'hand,graylane']).docs).toBe(false);
+    expect(parseArgs(['--quick', '--docs']).docs).toBe(true);
+    expect(parseArgs(['--no-docs']).docs).toBe(false);
+  });
+});
