@@ -89,7 +89,8 @@ export class RollbackGuard extends EventEmitter {
   /** Calls `setStageDisabled(..., true)`; on failure reports it and retries with backoff while this trip lasts. */
   private disableStage(generation: number, attempts: number, delay: number): void {
     const { registry, logger, registryRetryMs } = this.options;
-    const attempt = registry.setStageDisabled(this.service, this.stage, true).then(
+    // `new Promise` turns a registry that throws synchronously into a rejection like any other.
+    const attempt = new Promise<void>((resolve) => resolve(registry.setStageDisabled(this.service, this.stage, true))).then(
       () => {
         if (generation !== this.generation) return;
         this.disabled = true;
@@ -109,9 +110,11 @@ export class RollbackGuard extends EventEmitter {
         this.retryTimer.unref();
       },
     );
-    const tracked: Promise<void> = attempt.finally(() => {
-      if (this.attempt === tracked) this.attempt = undefined;
-    });
+    const tracked: Promise<void> = attempt
+      .catch(() => undefined) // a throwing 'disabled' / 'registry-error' listener must not become an unhandled rejection
+      .finally(() => {
+        if (this.attempt === tracked) this.attempt = undefined;
+      });
     this.attempt = tracked;
   }
 
@@ -125,11 +128,16 @@ export class RollbackGuard extends EventEmitter {
         : `p99 ${event.p99Ms.toFixed(0)} ms > ${maxP99Ms} ms`} over ${event.samples} calls in ${event.windowMs} ms`);
     this.disabled = false;
     this.disableStage(this.generation, 1, this.options.registryRetryMs);
-    this.emit('trip', event);
+    // record() runs on the request path: a faulty listener or hook must not break the caller.
+    try {
+      this.emit('trip', event);
+    } catch {
+      // ignored, as below
+    }
     try {
       onTrip?.(event);
     } catch {
-      // A faulty hook must not break the caller's request path.
+      // ignored
     }
   }
 }

@@ -131,6 +131,34 @@ describe('rollback guard', () => {
     }
   });
 
+  it('a registry that throws synchronously, and throwing listeners, never reach the request path', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const errors: unknown[] = [];
+      const guard = createRollbackGuard({
+        registry: { setStageDisabled: () => { throw new Error('sync boom'); } }, service: 'shop', minSamples: 1, registryRetryMs: 0, now: clock().now,
+      });
+      guard.on('registry-error', (e) => {
+        errors.push(e);
+        throw new Error('listener boom');
+      });
+      expect(() => guard.record('canary', false, 1)).not.toThrow();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(String(errors[0])).toContain('sync boom');
+      const ok = createRollbackGuard({ registry: fakeRegistry(), service: 'shop', minSamples: 1, now: clock().now, onTrip: () => { throw new Error('hook boom'); } });
+      ok.on('disabled', () => { throw new Error('listener boom'); });
+      ok.on('trip', () => { throw new Error('trip listener boom'); });
+      expect(() => ok.record('canary', false, 1)).not.toThrow();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(ok.state).toBe('tripped');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('registryRetryMs: 0 reports a failure once and does not retry', async () => {
     vi.useFakeTimers();
     try {
