@@ -12,6 +12,8 @@ import { createGrayPolicy, defaultGrayPolicy, extractGrayContext, runWithGrayCon
 import { forwardGrayMetadata, grayClientInterceptor, grpcMetadataCarrier } from 'graylane/grpc-js';
 import { STAGE_KEY } from './common.js';
 import { leanGrayClientInterceptor } from './lean-client-interceptor.js';
+import { createPickerClass } from '../src/routing/grpc-picker.js';
+import { StageRouter, type StagePool } from '../src/routing/stage-picker.js';
 
 const BATCH = 1000;
 const quick = process.argv.includes('--quick');
@@ -90,6 +92,21 @@ add('grayClientInterceptor: InterceptingCall + start, no context', 'graylane', (
 add('policy.contextFor(stage) (shared per-stage context)', 'graylane', () => policy.contextFor('canary'));
 add('EXPERIMENT lean client interceptor: start (merge) in a context', 'graylane', () =>
   lean(callOptions, nextCall).start(new grpc.Metadata(), listener), inCtx);
+
+// The balancer's per-call pick, as grpc-js calls it: the real picker class over this grpc-js, a
+// service with 3 stable instances (equal weights) and 2 canary ones (weights 1 and 3).
+type Sub = grpc.experimental.SubchannelInterface;
+const sub = (n: number): Sub => ({ id: n }) as unknown as Sub;
+const pools = new Map<string, StagePool<Sub>>([
+  ['stable', { ready: [1, 2, 3].map((n) => ({ subchannel: sub(n), weight: 1 })), pending: false }],
+  ['canary', { ready: [{ subchannel: sub(4), weight: 1 }, { subchannel: sub(5), weight: 3 }], pending: false }],
+]);
+const Picker = createPickerClass(grpc);
+const picker = new Picker(new StageRouter({ service: 'bench', policy, rules: { fallback: 'permissive', strictStages: [], disabledStages: [] } }, pools));
+const canaryPick = { metadata: incoming } as unknown as grpc.experimental.PickArgs;
+const untaggedPick = { metadata: new grpc.Metadata() } as unknown as grpc.experimental.PickArgs;
+add('balancer pick: canary call (stage from metadata, weighted ring)', 'graylane', () => picker.pick(canaryPick));
+add('balancer pick: untagged call (default stage, round-robin)', 'graylane', () => picker.pick(untaggedPick));
 
 await bench.run();
 const results: MicroResult[] = bench.tasks.map((task) => {

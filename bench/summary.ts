@@ -156,5 +156,10 @@ export function evaluateTargets(cells3: Cells | undefined, micro: readonly Micro
   const fwdCtx = micro?.find((m) => m.name === 'forwardGrayMetadata() in a context');
   const worst = [fwd?.nsPerOp, fwdCtx?.nsPerOp].filter((v): v is number => v !== undefined && Number.isFinite(v));
   push({ id: 'forward-ns', description: 'forwardGrayMetadata (slower of: from a call, from the context)', value: worst.length === 0 ? null : Math.max(...worst), range: null, comparator: '<=', threshold: 300, unit: 'ns' });
+  const picks = (micro ?? []).filter((m) => m.name.startsWith('balancer pick:') && Number.isFinite(m.nsPerOp)).map((m) => m.nsPerOp);
+  push({
+    id: 'pick-us', description: "routing: the balancer's pick alone (micro; slower of canary and untagged)", value: picks.length === 0 ? null : Math.max(...picks) / 1000, range: null,
+    comparator: '<=', threshold: 2, unit: 'µs', note: 'the part of routing that runs on every call; the resolver and subchannels are per channel, not per call',
+  });
   return targets;
 }
