@@ -5,20 +5,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
-import { getGrayContext } from '../core/context.js';
-import type { GrayPolicy } from '../core/policy.js';
+import { outgoingStage } from '../core/carrier.js';
+import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
 import { grpcRecorder, type GrayGrpcMetricsOptions } from './grpc-js-server-metrics.js';
 import { MethodLabelCache, type MethodLabels } from './grpc-js-labels.js';
-
-/** The stage of an outgoing call: the caller's explicit metadata value, else the current context's, else the default. */
-export function outgoingStage(md: Metadata, policy: GrayPolicy): string {
-  const raw = md.get(policy.stageKey)[0];
-  if (typeof raw === 'string') {
-    const accepted = policy.acceptStage(raw);
-    if (accepted !== undefined) return accepted;
-  }
-  return getGrayContext()?.stage ?? policy.defaultStage;
-}
 
 type Recorder = ReturnType<typeof grpcRecorder>;
 
@@ -58,7 +48,7 @@ export function grayClientMetricsInterceptor(options: GrayGrpcMetricsOptions): I
     const labels = methods.get(def.path, def.requestStream, def.responseStream);
     return new grpc.InterceptingCall(nextCall(callOptions), {
       start(md, listener, next) {
-        const stage = recorder.label(outgoingStage(md, recorder.policy));
+        const stage = recorder.label(outgoingStage(md, grpcMetadataCarrier, recorder.policy));
         next(md, new MetricsClientListener(listener as InterceptingListener, recorder, labels, stage));
       },
     });

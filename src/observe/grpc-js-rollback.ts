@@ -7,7 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
 import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import { outgoingStage } from './grpc-js-client-metrics.js';
+import { outgoingStage } from '../core/carrier.js';
+import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
 import { RollbackGuard } from './rollback-guard.js';
 
 /** Options of {@link rollbackGuardInterceptor}. */
@@ -56,7 +57,7 @@ export function rollbackGuardInterceptor(guard: RollbackGuard, options: Rollback
   const policy = options.policy ?? defaultGrayPolicy();
   const requester: Partial<grpc.Requester> = {
     start(md, listener, next) {
-      if (guard.state === 'tripped' || outgoingStage(md, policy) !== guard.stage) return next(md, listener);
+      if (guard.state === 'tripped' || outgoingStage(md, grpcMetadataCarrier, policy) !== guard.stage) return next(md, listener);
       next(md, new GuardListener(listener as InterceptingListener, guard, isFailure));
     },
   };

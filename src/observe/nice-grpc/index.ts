@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { ClientError, Metadata, ServerError, Status, type CallContext, type ClientMiddleware, type ServerMiddleware, type ServerMiddlewareCall } from 'nice-grpc-common';
 import { bindAsyncGenerator } from '../../core/bind-async.js';
-import { extractGrayContext } from '../../core/carrier.js';
+import { extractGrayContext, outgoingStage } from '../../core/carrier.js';
 import { getGrayContext } from '../../core/context.js';
 import { GrayConfigError } from '../../core/errors.js';
 import { defaultGrayPolicy, makeContext, type GrayPolicy } from '../../core/policy.js';
@@ -126,7 +126,7 @@ export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: Rol
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();
   return async function* rollbackGuard(call, callOptions) {
-    if (guard.state === 'tripped' || outgoingStage(callOptions.metadata, policy) !== guard.stage) return yield* call.next(call.request, callOptions);
+    if (guard.state === 'tripped' || outgoingStage(callOptions.metadata, niceMetadataCarrier, policy) !== guard.stage) return yield* call.next(call.request, callOptions);
     const t0 = performance.now();
     return yield* settled(call.next(call.request, callOptions), 'client', (code) => {
       let failed = true;
@@ -138,13 +138,6 @@ export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: Rol
       guard.record(guard.stage, !failed, performance.now() - t0);
     });
   };
-}
-
-/** The stage of an outgoing nice-grpc call: the caller's explicit metadata value, else the current context's, else the default. */
-function outgoingStage(metadata: Metadata | undefined, policy: GrayPolicy): string {
-  const raw = metadata?.get(policy.stageKey);
-  const explicit = typeof raw === 'string' ? policy.acceptStage(raw) : undefined;
-  return explicit ?? getGrayContext()?.stage ?? policy.defaultStage;
 }
 
 /**
@@ -207,7 +200,7 @@ export function grayClientMetricsMiddleware(options: GrayGrpcMetricsOptions): Cl
   const policy = recorder.policy;
   return async function* clientMetrics(call, callOptions) {
     const labels = methods.get(call.method.path, call.method.requestStream, call.method.responseStream);
-    const stage = recorder.label(outgoingStage(callOptions.metadata, policy));
+    const stage = recorder.label(outgoingStage(callOptions.metadata, niceMetadataCarrier, policy));
     const t0 = performance.now();
     return yield* settled(call.next(call.request, callOptions), 'client', (code) => recorder.record(labels, stage, code, (performance.now() - t0) / 1000));
   };
