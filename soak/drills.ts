@@ -24,7 +24,7 @@ import {
 import { etcdAvailable, startEtcd, type EtcdServer } from '../test/helpers/etcd.js';
 import type { HopClient } from '../test/helpers/grpc.js';
 import { callUnary, routedClient, startHop, type HopInstance } from '../test/routing/hop-fleet.js';
-import { flag, intArg, onSigint, sleep } from './common.js';
+import { exitWith, flag, intArg, onSigint, sleep } from './common.js';
 
 const argv = process.argv.slice(2);
 const json = flag(argv, '--json');
@@ -87,6 +87,16 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
     await sleep(5);
   }
   return undefined;
+}
+
+/** Calls started in `[from, to)`: how many, how many failed, how many canary calls missed `canaryInstance`. */
+function during(results: readonly CallResult[], from: number, to: number, canaryInstance: string): { calls: number; failed: number; canaryOff: number } {
+  const inWindow = results.filter((r) => r.start >= from && r.start < to);
+  return {
+    calls: inWindow.length,
+    failed: inWindow.filter((r) => r.code !== undefined).length,
+    canaryOff: inWindow.filter((r) => r.stage === 'canary' && r.instance !== canaryInstance).length,
+  };
 }
 
 function summarize(results: readonly CallResult[]): { calls: number; failed: number; byInstance: Record<string, number>; failures: Record<string, number> } {
@@ -232,14 +242,14 @@ async function etcdDrill(): Promise<Record<string, unknown>> {
     load.stop();
     const results = await load.done;
     const s = summarize(results);
-    const down = results.filter((r) => r.start >= stopAt && r.start < healthyAt);
+    const down = during(results, stopAt, healthyAt, 'canary-1');
     return {
       drill: 'etcd stopped and restarted under load (etcd registry)',
       ratePerSecond: rate,
       ...s,
-      callsWhileEtcdDown: down.length,
-      failedWhileEtcdDown: down.filter((r) => r.code !== undefined).length,
-      canaryOffCanaryWhileDown: down.filter((r) => r.stage === 'canary' && r.instance !== 'canary-1').length,
+      callsWhileEtcdDown: down.calls,
+      failedWhileEtcdDown: down.failed,
+      canaryOffCanaryWhileDown: down.canaryOff,
       msEtcdDownForRestart: round(restartAt - stopAt),
       msToUnreachableStatus: round(unreachableAt === undefined ? undefined : unreachableAt - stopAt),
       msEtcdStartToHealthy: round(healthyAt - restartAt),
@@ -304,14 +314,14 @@ async function fileDrill(): Promise<Record<string, unknown>> {
     load.stop();
     const results = await load.done;
     const s = summarize(results);
-    const corrupt = results.filter((r) => r.start >= corruptAt && r.start < fixAt);
+    const corrupt = during(results, corruptAt, fixAt, 'canary-1');
     return {
       drill: 'registry file corrupted under load (file registry, default debounce 50 ms / poll 2 s)',
       ratePerSecond: rate,
       ...s,
-      callsWhileCorrupt: corrupt.length,
-      failedWhileCorrupt: corrupt.filter((r) => r.code !== undefined).length,
-      canaryOffLastGoodWhileCorrupt: corrupt.filter((r) => r.stage === 'canary' && r.instance !== 'canary-1').length,
+      callsWhileCorrupt: corrupt.calls,
+      failedWhileCorrupt: corrupt.failed,
+      canaryOffLastGoodWhileCorrupt: corrupt.canaryOff,
       lastGoodKept: keptDuringCorruption,
       errorsReported: errors.length,
       msToErrorReported: round(firstErrorAt === undefined ? undefined : firstErrorAt - corruptAt),
@@ -360,10 +370,4 @@ async function main(): Promise<number> {
   return interrupted ? 130 : ok ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(2);
-  },
-);
+exitWith(main());

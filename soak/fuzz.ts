@@ -5,7 +5,7 @@
  *
  *   npx tsx soak/fuzz.ts [--runs N] [--seed S] [--only <substring>] [--json]
  */
-import { flag, intArg, onSigint } from './common.js';
+import { exitWith, flag, intArg, onSigint } from './common.js';
 import { fuzzProperties } from './fuzz-properties.js';
 
 const argv = process.argv.slice(2);
@@ -49,10 +49,4 @@ async function main(): Promise<number> {
   return interrupted ? 130 : ok ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(2);
-  },
-);
+exitWith(main());

@@ -22,7 +22,7 @@ import { runInNewContext } from 'node:vm';
 import { grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
 import { collect, hopClient, startServer, type HopClient, type HopReply, type RunningServer } from '../test/helpers/grpc.js';
 import { hopImpl } from '../test/helpers/hop-service.js';
-import { flag, intArg, mulberry32, onSigint } from './common.js';
+import { exitWith, flag, intArg, mulberry32, onSigint } from './common.js';
 
 const argv = process.argv.slice(2);
 const json = flag(argv, '--json');
@@ -368,10 +368,4 @@ async function runWorkers(): Promise<number> {
   }
 }
 
-(workers > 1 ? runWorkers() : main()).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(2);
-  },
-);
+exitWith(workers > 1 ? runWorkers() : main());

@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** Runs soak/run.ts as `npm run soak` does (real process, --expose-gc), bounded at 2 minutes. */
+const runSoak = (args: readonly string[]) =>
+  spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'soak/run.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+
 describe('soak (short)', () => {
   it('3,000 mixed calls over the 3-hop chain: no lost or crossed tag, summary shape', () => {
-    const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'soak/run.ts', '--calls', '3000', '--workers', '1', '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const res = runSoak(['--calls', '3000', '--workers', '1', '--json']);
     expect(res.error).toBeUndefined();
     const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as Record<string, unknown> & {
       byType: Record<string, number>;
@@ -34,11 +34,7 @@ describe('soak (short)', () => {
   }, 150_000);
 
   it('--workers 2 splits the calls over two processes and sums their counts', () => {
-    const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'soak/run.ts', '--calls', '801', '--workers', '2', '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const res = runSoak(['--calls', '801', '--workers', '2', '--json']);
     expect(res.error).toBeUndefined();
     type Summary = { ok: boolean; completed: number; workers: number; seed: number; lost: number; crossed: number; failed: number; recordsChecked: number; byType: Record<string, number>; heap: { growthMB: number }; perWorker?: Summary[] };
     const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as Summary;
