@@ -237,7 +237,7 @@ ${whereTimeGoes(r)}
 \`\`\`sh
 npm run bench                   # full run (~6–8 min), rewrites docs/benchmarks.md, .svg and .json
 npm run bench -- --quick        # ~1.5 min, indicative only; leaves docs/ alone (as any custom run does, unless --docs)
-npx tsx bench/run.ts --quick --json > report.json   # stdout is pure JSON (npm run prints its banner there too)
+npx tsx bench/run.ts --quick --json > report.json   # stdout is pure JSON (through npm, a banner line would come first)
 npx tsx bench/run.ts --quick --json --scenarios hand,graylane,otel-off
 npx tsx bench/run.ts --render docs/benchmarks.json   # re-render the .md and .svg from a saved report
 \`\`\`

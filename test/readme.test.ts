@@ -27,6 +27,6 @@ describe('README quick start', () => {
   it('documents only npm scripts that exist', () => {
     const readme = readFileSync('README.md', 'utf8');
     const scripts = Object.keys((JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts);
-    for (const [, name] of readme.matchAll(/npm run (?:-{1,2}[a-z]+ )*([a-z][a-z:-]*)/g)) expect(scripts).toContain(name);
+    for (const [, name] of readme.matchAll(/npm run ([a-z:-]+)/g)) expect(scripts).toContain(name);
   });
 });
