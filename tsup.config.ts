@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup';
 
 // One entry per public subpath; ESM and CJS share chunks so each copy of the core exists once per format.
-// Frameworks are peers (or, for the demo, what the user installs): never bundled.
-const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', /^@bufbuild\//, 'fastify', 'express'];
+// Frameworks are peers: never bundled. Only src/ is built; examples/ (the shop, its generated code) never is.
+const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express'];
 
 export default defineConfig([
   {
@@ -30,7 +30,7 @@ export default defineConfig([
     external,
   },
   {
-    // The `graylane` command (ESM only): demo and trace. Bundles the example shop it runs.
+    // The `graylane` command (ESM only): trace. The shop demo is not shipped (`npm run demo` in the repository).
     entry: { 'cli/index': 'src/cli/index.ts' },
     format: ['esm'],
     splitting: true,

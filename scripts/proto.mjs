@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * Regenerates the ts-proto code in src/gen/ from protos/ with @bufbuild/buf (buf.yaml, buf.gen.yaml).
+ * Regenerates the example shop's ts-proto code in examples/shop/gen/ from protos/ and examples/shop/protos/ with @bufbuild/buf (buf.yaml, buf.gen.yaml).
  * No system protoc is needed.
  *
- *   node scripts/proto.mjs           regenerate src/gen/
- *   node scripts/proto.mjs --check   generate into a temporary directory and fail (exit 1) when src/gen/ differs
+ *   node scripts/proto.mjs           regenerate examples/shop/gen/
+ *   node scripts/proto.mjs --check   generate into a temporary directory and fail (exit 1) when examples/shop/gen/ differs
  *                                    from it: missing, stale or changed files (drift check for CI; touches nothing)
  */
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
+/** Where the generated code lives, relative to the repository root (buf.gen.yaml's `out` paths start here). */
+const GEN = 'examples/shop/gen';
 const bin = (name) => join(root, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
 
 function run(cmd, args) {
@@ -30,7 +32,7 @@ for (const tool of ['buf', 'protoc-gen-ts_proto']) {
   }
 }
 
-/** Runs `buf generate` with its output rooted at `outDir` (buf.gen.yaml writes under `<outDir>/src/gen/`). */
+/** Runs `buf generate` with its output rooted at `outDir` (buf.gen.yaml writes under `<outDir>/examples/shop/gen/`). */
 function generate(outDir) {
   const result = run(bin('buf'), ['generate', '--output', outDir]);
   process.stdout.write(result.stdout);
@@ -51,7 +53,7 @@ function listFiles(dir, prefix = '') {
 
 if (!check) {
   generate(root);
-  console.log('proto: regenerated src/gen/');
+  console.log(`proto: regenerated ${GEN}/`);
   process.exit(0);
 }
 
@@ -59,21 +61,21 @@ if (!check) {
 const tmp = mkdtempSync(join(tmpdir(), 'graylane-proto-'));
 try {
   generate(tmp);
-  const fresh = join(tmp, 'src', 'gen');
-  const current = join(root, 'src', 'gen');
+  const fresh = join(tmp, GEN);
+  const current = join(root, GEN);
   const want = listFiles(fresh);
   const have = listFiles(current);
   const problems = [
-    ...want.filter((f) => !have.includes(f)).map((f) => `missing:  src/gen/${f}`),
-    ...have.filter((f) => !want.includes(f)).map((f) => `stale:    src/gen/${f}`),
-    ...want.filter((f) => have.includes(f) && readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(current, f), 'utf8')).map((f) => `changed:  src/gen/${f}`),
+    ...want.filter((f) => !have.includes(f)).map((f) => `missing:  ${GEN}/${f}`),
+    ...have.filter((f) => !want.includes(f)).map((f) => `stale:    ${GEN}/${f}`),
+    ...want.filter((f) => have.includes(f) && readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(current, f), 'utf8')).map((f) => `changed:  ${GEN}/${f}`),
   ];
   if (problems.length > 0) {
-    console.error('proto: src/gen/ is out of date with protos/. Run `npm run proto` and commit the result.');
+    console.error(`proto: ${GEN}/ is out of date with the .proto files. Run \`npm run proto\` and commit the result.`);
     console.error(problems.join('\n'));
     process.exitCode = 1;
   } else {
-    console.log(`proto: src/gen/ is up to date (${want.length} files).`);
+    console.log(`proto: ${GEN}/ is up to date (${want.length} files).`);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

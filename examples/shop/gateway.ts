@@ -2,15 +2,14 @@
 // client-sent stage; otherwise coloring rules put a stable percentage of users on the canary.
 // Then calls orders; grayClientInterceptor carries the stage into the gRPC chain.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createColoringRules, getReleaseStage, type ColoringRule } from 'graylane';
 import { grayClientInterceptor } from 'graylane/grpc-js';
 import { grayHttpHandler } from 'graylane/http';
 import { HOPS_TRAILER_KEY, readHopTrace } from 'graylane/observe';
 import { stageEnabledIn, type GrayRegistry } from 'graylane/routing';
+import { loadShopProto } from './load-proto.js';
 
 export const QA_TOKEN = 'qa-demo-token';
 
@@ -22,10 +21,7 @@ export const COLORING_RULES: ColoringRule[] = [
 export interface Gateway { url: string; stop(): Promise<void> }
 
 export async function startGateway(registry: GrayRegistry, options: { clientInterceptors?: grpc.Interceptor[] } = {}): Promise<Gateway> {
-  const req = createRequire(import.meta.url);
-  const file = req.resolve('graylane/protos/graylane/shop/v1/orders.proto');
-  const root = file.replace(/graylane\/shop\/v1\/orders\.proto$/, '');
-  const { Orders } = (grpc.loadPackageDefinition(protoLoader.loadSync(file, { includeDirs: [root], longs: Number, defaults: true })) as any).graylane.shop.v1;
+  const { Orders } = loadShopProto('orders.proto').graylane.shop.v1;
   const orders = new Orders('graylane:///orders', grpc.credentials.createInsecure(), {
     interceptors: [grayClientInterceptor(), ...(options.clientInterceptors ?? [])],
   });

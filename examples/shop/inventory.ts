@@ -1,10 +1,10 @@
-// inventory — a nice-grpc service on ts-proto definitions (src/gen/nice). Calls pricing through
+// inventory — a nice-grpc service on ts-proto definitions (examples/shop/gen/nice). Calls pricing through
 // graylane routing: the channel target `graylane:///pricing` picks a pricing instance of the call's stage.
 import { ClientError, ServerError, createChannel, createClientFactory, createServer, type CallContext, type ClientMiddleware, type ServerMiddleware } from 'nice-grpc';
 import { getReleaseStage } from 'graylane';
 import { grayClientMiddleware, grayServerMiddleware } from 'graylane/nice-grpc';
-import { InventoryDefinition, type InventoryServiceImplementation } from '../../src/gen/nice/graylane/shop/v1/inventory.js';
-import { PricingDefinition } from '../../src/gen/nice/graylane/shop/v1/pricing.js';
+import { InventoryDefinition, type InventoryServiceImplementation } from './gen/nice/graylane/shop/v1/inventory.js';
+import { PricingDefinition } from './gen/nice/graylane/shop/v1/pricing.js';
 import type { Instance } from './listen.js';
 
 export async function startInventory(

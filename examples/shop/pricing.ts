@@ -1,9 +1,9 @@
-// pricing — a grpc-js service built on ts-proto generated code (src/gen/grpc-js). The leaf of the chain.
+// pricing — a grpc-js service built on ts-proto generated code (examples/shop/gen/grpc-js). The leaf of the chain.
 // A canary instance prices differently; `setFailing(true)` makes it fail calls (the rollback drill).
 import * as grpc from '@grpc/grpc-js';
 import { getReleaseStage } from 'graylane';
 import { grayServerInterceptor } from 'graylane/grpc-js';
-import { PricingService, type PricingServer } from '../../src/gen/grpc-js/graylane/shop/v1/pricing.js';
+import { PricingService, type PricingServer } from './gen/grpc-js/graylane/shop/v1/pricing.js';
 import { listen, type Instance } from './listen.js';
 
 export interface PricingInstance extends Instance { setFailing(failing: boolean): void }

@@ -1,15 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `graylane` command: `graylane demo` runs the example shop end to end; `graylane trace` checks
- * the release stage at every hop of a live chain.
+ * The `graylane` command: `graylane trace` checks the release stage at every hop of a live chain.
+ * The example shop demo is not shipped: it runs from the repository with `npm run demo`.
  * @packageDocumentation
  */
 import { parseArgs } from 'node:util';
 import { formatTrace, traceCall } from './trace.js';
 
 const USAGE = `usage:
-  graylane demo  [--requests N] [--json] [--registry file|etcd://HOST:PORT]
-      start the example shop on loopback, send mixed traffic, check every hop, run the rollback drill
   graylane trace <host:port> --method /pkg.Service/Method [--stage canary] [--header k=v]... [--json]
   graylane trace <http(s)://edge/path> [--stage canary] [--header k=v]... [--json]
       call a live service with the stage and the hop trace on; print the path (exit 1 if a hop lost the tag)`;
@@ -46,10 +44,10 @@ async function trace(args: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'demo': {
-      const { runDemo } = await import('../../examples/shop/demo.js');
-      return runDemo(rest);
-    }
+    case 'demo':
+      // The shop and its frameworks are example code, not part of the package.
+      console.error('graylane demo: not in the installed package; the demo runs from the repository (https://github.com/graylane/graylane) with `npm run demo`.');
+      return 2;
     case 'trace':
       return trace(rest);
     case undefined:

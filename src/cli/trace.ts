@@ -63,7 +63,9 @@ function traceGrpc(req: TraceRequest, stage: string): Promise<TraceResult> {
     call.on('status', (status: grpc.StatusObject) => {
       client.close();
       const name = grpc.status[status.code] ?? String(status.code);
-      resolve(finish(status.code === grpc.status.OK, status.details ? `${name}: ${status.details}` : name, readHopTrace(status), stage));
+      // grpc-js reports details 'OK' for a successful call: print them only when they add something.
+      const ok = status.code === grpc.status.OK;
+      resolve(finish(ok, !ok && status.details ? `${name}: ${status.details}` : name, readHopTrace(status), stage));
     });
   });
 }

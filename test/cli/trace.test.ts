@@ -43,6 +43,7 @@ describe('graylane trace against the running shop', () => {
 
   it('the CLI prints the path and exits 0; exits 1 when a hop lost the tag', async () => {
     const { stdout } = await run('npx', ['tsx', 'src/cli/index.ts', 'trace', orders(), '--method', PLACE_ORDER, '--stage', 'canary'], { timeout: 60_000 });
+    expect(stdout.split('\n')[1]).toBe('status: OK');
     expect(stdout).toContain('inventory (inventory-canary) stage=canary');
     expect(stdout).toContain('path: 3 hops, stage canary at every hop');
     const spoofed = await run('npx', ['tsx', 'src/cli/index.ts', 'trace', `${shop.gateway.url}/orders`], { timeout: 60_000 }).catch((e: { code: number; stdout: string }) => e);

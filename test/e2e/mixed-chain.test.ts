@@ -18,7 +18,7 @@ import {
   type HopRecord,
   type HopRequest,
   type HopServiceImplementation,
-} from '../../src/gen/nice/graylane/hop/v1/hop.js';
+} from '../../examples/shop/gen/nice/graylane/hop/v1/hop.js';
 import { collect, hopClient, startServer, tick, unary, type HopClient, type HopReply, type RunningServer } from '../helpers/grpc.js';
 import { hopImpl } from '../helpers/hop-service.js';
 

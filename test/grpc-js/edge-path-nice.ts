@@ -2,7 +2,7 @@
 import { createChannel, createClient, createServer } from 'nice-grpc';
 import { coloringResolver, getReleaseStage, type ColoringRules, type GrayPolicy } from '../../src/index.js';
 import { grayServerMiddleware, niceMetadataCarrier } from '../../src/nice-grpc/index.js';
-import { PricingDefinition } from '../../src/gen/nice/graylane/shop/v1/pricing.js';
+import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 
 export interface NiceHarness { stageOf(sku: string): Promise<string>; close(): Promise<void> }
 

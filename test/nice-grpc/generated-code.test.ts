@@ -1,6 +1,7 @@
 /**
- * The ts-proto generated code of both flavours (src/gen/nice, src/gen/grpc-js) works at runtime and
- * across flavours, carries the stage, and is up to date with protos/ (the drift check).
+ * The example shop's ts-proto generated code of both flavours (examples/shop/gen/nice,
+ * examples/shop/gen/grpc-js) works at runtime and across flavours, carries the stage, and is up to date
+ * with protos/ and examples/shop/protos/ (the drift check).
  */
 import * as grpc from '@grpc/grpc-js';
 import { createChannel, createClientFactory, createServer, type Channel } from 'nice-grpc';
@@ -10,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { getReleaseStage, runWithStage } from '../../src/index.js';
 import { grayClientInterceptor, grayServerInterceptor } from '../../src/grpc-js/index.js';
 import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
-import * as gj from '../../src/gen/grpc-js/graylane/shop/v1/inventory.js';
-import * as gjOrders from '../../src/gen/grpc-js/graylane/shop/v1/orders.js';
-import { InventoryDefinition } from '../../src/gen/nice/graylane/shop/v1/inventory.js';
-import { OrdersDefinition } from '../../src/gen/nice/graylane/shop/v1/orders.js';
+import * as gj from '../../examples/shop/gen/grpc-js/graylane/shop/v1/inventory.js';
+import * as gjOrders from '../../examples/shop/gen/grpc-js/graylane/shop/v1/orders.js';
+import { InventoryDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/inventory.js';
+import { OrdersDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/orders.js';
 import { drain } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -77,8 +78,8 @@ describe('generated code, both flavours', () => {
     expect(reply.servedBy).toEqual([{ service: 'orders', instance: 'orders-nice:blue', instanceStage: 'stable', requestStage: 'blue' }]);
   });
 
-  it('src/gen is up to date with protos/ (scripts/proto.mjs --check)', () => {
+  it('examples/shop/gen is up to date with the .proto files (scripts/proto.mjs --check)', () => {
     const out = execFileSync(process.execPath, ['scripts/proto.mjs', '--check'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
-    expect(out).toMatch(/src\/gen\/ is up to date \(\d+ files\)/);
+    expect(out).toMatch(/examples\/shop\/gen\/ is up to date \(10 files\)/);
   });
 });

@@ -11,7 +11,7 @@ import {
   type HopReply,
   type HopRequest,
   type HopServiceImplementation,
-} from '../../src/gen/nice/graylane/hop/v1/hop.js';
+} from '../../examples/shop/gen/nice/graylane/hop/v1/hop.js';
 
 export type { HopClient, HopRecord, HopReply, HopRequest };
 

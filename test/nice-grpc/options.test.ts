@@ -4,7 +4,7 @@ import { Metadata } from 'nice-grpc-common';
 import { createGrayPolicy, getGrayContext, runWithStage, type GrayInvalidEvent } from '../../src/index.js';
 import { createChannel, createClientFactory } from 'nice-grpc';
 import { grayClientMiddleware, grayServerMiddleware, type GrayServerMiddlewareOptions } from '../../src/nice-grpc/index.js';
-import { HopDefinition } from '../../src/gen/nice/graylane/hop/v1/hop.js';
+import { HopDefinition } from '../../examples/shop/gen/nice/graylane/hop/v1/hop.js';
 import { callSignal, mismatches, niceHopClient, probeHop, startNiceServer, type NiceClient, type NiceServer } from './helpers.js';
 
 const open: Array<{ close(): void }> = [];

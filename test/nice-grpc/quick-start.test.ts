@@ -9,7 +9,7 @@ const read = (path: string): string => readFileSync(root + path, 'utf8');
 
 describe('docs/nice-grpc.md quick start', () => {
   it('the docs show the quick start as written here (generated-code path aside)', () => {
-    const code = read('test/nice-grpc/quick-start.ts').replaceAll("'../../src/gen/nice/graylane/", "'./gen/graylane/");
+    const code = read('test/nice-grpc/quick-start.ts').replaceAll("'../../examples/shop/gen/nice/graylane/", "'./gen/graylane/");
     expect(read('docs/nice-grpc.md')).toContain('```ts\n' + code + '```');
   });
 

@@ -4,8 +4,8 @@ import { createChannel, createClientFactory, createServer } from 'nice-grpc';
 import { getReleaseStage, runWithStage } from 'graylane';
 import { forwardGrayMetadata, grayClientMiddleware, grayServerMiddleware } from 'graylane/nice-grpc';
 // ts-proto output (outputServices=nice-grpc,outputServices=generic-definitions,useExactTypes=false)
-import { OrdersDefinition } from '../../src/gen/nice/graylane/shop/v1/orders.js';
-import { PricingDefinition } from '../../src/gen/nice/graylane/shop/v1/pricing.js';
+import { OrdersDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/orders.js';
+import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 
 // 1. Clients: the middleware adds the current stage to every call's metadata (use it LAST:
 //    nice-grpc runs the last-used client middleware first).

@@ -4,7 +4,7 @@ import { createChannel, createClientFactory, type Channel } from 'nice-grpc';
 import type { CallOptions, ClientMiddlewareCall } from 'nice-grpc-common';
 import { getReleaseStage, runWithStage } from '../../src/index.js';
 import { forwardGrayMetadata, grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
-import { HopDefinition } from '../../src/gen/nice/graylane/hop/v1/hop.js';
+import { HopDefinition } from '../../examples/shop/gen/nice/graylane/hop/v1/hop.js';
 import { callSignal, drain, mismatches, niceHopClient, probeHop, startNiceServer, tick, type NiceClient, type NiceServer } from './helpers.js';
 
 /** A pass-through client middleware; `use`d after graylane's, nice-grpc runs it before graylane's. */

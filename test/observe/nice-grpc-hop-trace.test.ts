@@ -5,7 +5,7 @@ import { GrayConfigError, getReleaseStage } from '../../src/index.js';
 import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
 import { HOPS_TRAILER_KEY, parseHops } from '../../src/observe/index.js';
 import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from '../../src/observe/nice-grpc/index.js';
-import { PricingDefinition } from '../../src/gen/nice/graylane/shop/v1/pricing.js';
+import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 
 type Stop = () => Promise<void>;
 const stops: Stop[] = [];

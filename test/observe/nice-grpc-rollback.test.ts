@@ -10,7 +10,7 @@ import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/
 import { createRollbackGuard, type RollbackTripEvent } from '../../src/observe/index.js';
 import { rollbackGuardClientMiddleware } from '../../src/observe/nice-grpc/index.js';
 import { createStaticRegistry } from '../../src/routing/index.js';
-import { PricingDefinition } from '../../src/gen/nice/graylane/shop/v1/pricing.js';
+import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 
 describe('rollbackGuardClientMiddleware (nice-grpc)', () => {
   const registry = createStaticRegistry([{ service: 'pricing', address: '127.0.0.1:1', stage: 'canary' }]);

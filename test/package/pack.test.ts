@@ -3,7 +3,7 @@
  * peers (@grpc/grpc-js, @grpc/proto-loader), and run consumers that use the public names only.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,15 +62,28 @@ describe('published tarball', () => {
   it('installs the graylane command', async () => {
     const { stdout } = await exec(join(dir, 'node_modules/.bin/graylane'), ['help'], { cwd: dir, timeout: 30_000 });
     expect(stdout).toContain('graylane trace <host:port> --method');
+    expect(stdout).not.toContain('graylane demo');
+  });
+
+  it('graylane demo is not shipped: one line points at `npm run demo` in the repository, exit 2', async () => {
+    const failed = await exec(join(dir, 'node_modules/.bin/graylane'), ['demo'], { cwd: dir, timeout: 30_000 })
+      .then(() => undefined, (e: { code: number; stdout: string; stderr: string }) => e);
+    expect(failed?.code).toBe(2);
+    expect(failed?.stdout).toBe('');
+    expect(failed?.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^graylane demo: .*repository.*`npm run demo`/)]);
+  });
+
+  it('graylane trace from the installed package follows a live call hop by hop', async () => {
+    const { stdout } = await exec('node', ['trace.mjs'], { cwd: dir, timeout: 60_000 });
+    const result = JSON.parse(stdout) as { code: number; stdout: string };
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('  hop (hop-1) stage=canary\n');
+    expect(result.stdout).toContain('path: 1 hops, stage canary at every hop');
   });
 
   // Last: it installs more packages, which the isolation checks above must not see.
-  it('npx graylane demo runs the shop from the installed package once its frameworks are installed', async () => {
-    await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'nice-grpc@^2.1', '@bufbuild/protobuf@^2'], { cwd: dir, timeout: 180_000 });
-    const { stdout } = await exec(join(dir, 'node_modules/.bin/graylane'), ['demo', '--requests', '40', '--json'], { cwd: dir, timeout: 120_000 });
-    const report = JSON.parse(stdout);
-    expect({ tagsLost: report.tagsLost, misrouted: report.misrouted, failed: report.failed, tripped: report.rollback.tripped }).toEqual({ tagsLost: 0, misrouted: 0, failed: 0, tripped: true });
-    // With nice-grpc installed, its observe subpath loads (ESM and CJS) with every documented name.
+  it('with nice-grpc installed, graylane/observe/nice-grpc loads (ESM and CJS) with every documented name', async () => {
+    await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'nice-grpc@^2.1'], { cwd: dir, timeout: 180_000 });
     const names = ['grayClientMetricsMiddleware', 'grayHopTraceClientMiddleware', 'grayHopTraceServerMiddleware', 'grayServerMetricsMiddleware', 'rollbackGuardClientMiddleware'];
     const esm = await exec('node', ['--input-type=module', '-e', "const m = await import('graylane/observe/nice-grpc'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: dir, timeout: 30_000 });
     const cjs = await exec('node', ['-e', "console.log(JSON.stringify(Object.keys(require('graylane/observe/nice-grpc')).sort()))"], { cwd: dir, timeout: 30_000 });
@@ -78,13 +91,29 @@ describe('published tarball', () => {
     expect(JSON.parse(cjs.stdout)).toEqual(names);
   }, 300_000);
 
-  it('ships no tests or sources, only dist, protos and docs', async () => {
+  it('ships no tests, sources or example code, only dist, the hop proto and docs', async () => {
     const { stdout } = await exec('tar', ['-tzf', readdirSync(dir).find((f) => f.endsWith('.tgz'))!], { cwd: dir });
     const files = stdout.trim().split('\n');
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/grpc-js/index.cjs');
+    expect(files).toContain('package/dist/cli/index.js');
     expect(files).toContain('package/protos/graylane/hop/v1/hop.proto');
     expect(files).toContain('package/LICENSE');
-    expect(files.filter((f) => f.startsWith('package/test/') || f.startsWith('package/src/'))).toEqual([]);
+    expect(files.filter((f) => /^package\/(test|src|examples)\//.test(f))).toEqual([]);
+    // The example shop (its protos, its generated code, the demo chunk the CLI once bundled) stays in the repository.
+    expect(files.filter((f) => f.startsWith('package/protos/') && f !== 'package/protos/graylane/hop/v1/hop.proto')).toEqual([]);
+    expect(files.filter((f) => /^package\/dist\/demo-/.test(f))).toEqual([]);
+  });
+
+  it('dist carries library code only: no example shop, no import of nice-grpc or @bufbuild/protobuf outside the nice-grpc subpaths', async () => {
+    const pkg = join(dir, 'node_modules/graylane/dist');
+    const js = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? js(join(d, e.name)) : /\.(c?js)$/.test(e.name) ? [join(d, e.name)] : []);
+    const offenders = js(pkg).filter((f) => {
+      const code = readFileSync(f, 'utf8');
+      const niceAllowed = /[\\/]nice-grpc[\\/]index\.c?js$/.test(f);
+      return /graylane\.shop\.v1\.(Orders|Inventory|Pricing)"|@bufbuild\/protobuf/.test(code) || (!niceAllowed && /["']nice-grpc["']/.test(code));
+    }).map((f) => f.slice(pkg.length + 1));
+    expect(offenders).toEqual([]);
   });
 });
