@@ -1,20 +1,19 @@
 #!/usr/bin/env node
-// Refreshes the README's included sections from docs/*.md (headings demoted one level), so the README
-// is the complete reference and never drifts from the per-subpath docs.
+// Keeps the README's code blocks true: every `<!-- snippet:PATH -->…<!-- /snippet -->` block is the
+// file PATH verbatim (a file under examples/, which `npm run typecheck` compiles), and the quick start
+// between `<!-- quickstart:begin -->` and `<!-- quickstart:end -->` is examples/quickstart.ts.
 //   node scripts/readme.mjs           rewrite README.md
 //   node scripts/readme.mjs --check   exit 1 when README.md is stale
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const MARKER = /<!-- include:(\S+) -->\n[\s\S]*?<!-- \/include -->/g;
+const SNIPPET = /<!-- snippet:(\S+) -->\n[\s\S]*?<!-- \/snippet -->/g;
+const QUICKSTART = /<!-- quickstart:begin -->\n[\s\S]*?<!-- quickstart:end -->/;
+const fence = (file) => `\`\`\`${file.endsWith('.ts') ? 'ts' : ''}\n${readFileSync(file, 'utf8').trimEnd()}\n\`\`\``;
+
 const readme = readFileSync('README.md', 'utf8');
-const demote = (md) => {
-  let fenced = false;
-  return md.split('\n').map((line) => {
-    if (line.startsWith('```')) fenced = !fenced;
-    return !fenced && /^#{1,5} /.test(line) ? `#${line}` : line;
-  }).join('\n').trim();
-};
-const next = readme.replace(MARKER, (_, file) => `<!-- include:${file} -->\n${demote(readFileSync(file, 'utf8'))}\n<!-- /include -->`);
+const next = readme
+  .replace(SNIPPET, (_, file) => `<!-- snippet:${file} -->\n${fence(file)}\n<!-- /snippet -->`)
+  .replace(QUICKSTART, `<!-- quickstart:begin -->\n\`\`\`ts\n${readFileSync('examples/quickstart.ts', 'utf8')}\`\`\`\n<!-- quickstart:end -->`);
 if (process.argv.includes('--check')) {
   if (next !== readme) {
     console.error('README.md is stale: run `npm run docs`.');
@@ -22,5 +21,5 @@ if (process.argv.includes('--check')) {
   }
 } else if (next !== readme) {
   writeFileSync('README.md', next);
-  console.log('README.md refreshed from docs/.');
+  console.log('README.md refreshed from examples/.');
 }

@@ -20,7 +20,7 @@ describe('README quick start', () => {
     expect(stdout).toContain("{ 'x-release-stage': 'canary' }");
   });
 
-  it('includes the current docs/*.md sections (npm run docs)', async () => {
+  it('shows the examples/ files its code blocks name, verbatim (npm run docs)', async () => {
     await expect(run('node', ['scripts/readme.mjs', '--check'], { timeout: 30_000 })).resolves.toBeDefined();
   });
 
