@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
 import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import { outgoingStage } from '../core/carrier.js';
+import { outgoingStage } from '../core/call-stage.js';
 import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
 import { RollbackGuard } from './rollback-guard.js';
 

@@ -4,8 +4,7 @@
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extractGrayContext, recordCarrier } from '../core/carrier.js';
-import { getGrayContext } from '../core/context.js';
+import { decidedContext } from '../core/call-stage.js';
 import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import type { GrayHttpMiddleware } from './http-metrics.js';
@@ -15,7 +14,10 @@ import { RollbackGuard } from './rollback-guard.js';
 export interface RollbackGuardHttpOptions {
   /** Which response status codes count as failures. Default: `status >= 500`. */
   readonly isFailure?: (status: number) => boolean;
-  /** Policy used to read the stage from the request headers when no gray context is active. Default: the default policy. */
+  /**
+   * Policy naming the default stage, recorded for requests that reach this middleware without the
+   * edge's decision (no gray context). Request headers are never read. Default: the default policy.
+   */
   readonly policy?: GrayPolicy;
 }
 
@@ -24,10 +26,12 @@ const serverError = (status: number): boolean => status >= 500;
 /**
  * Creates a Connect/Express-style middleware that records every request of the guard's stage into
  * `guard` when its response finishes: failed or not (`isFailure(res.statusCode)`, default 5xx) and
- * its latency from the middleware to the last byte handed to the OS. The stage is the gray context's
- * when the graylane HTTP middleware runs before this one (the edge's decision), else read from the
- * request headers under `policy`. A request whose connection closes before the response finished is
- * not recorded. Other stages, and every request while the guard is tripped, pass straight through.
+ * its latency from the middleware to the last byte handed to the OS. The stage is the one the
+ * graylane HTTP edge decided: mount this **after** `grayHttpMiddleware()`. Before it (or without it)
+ * there is no decision to see, and every request counts as the default stage — a client's
+ * `x-release-stage` is never read, so untrusted claims cannot trip the guard. A request whose
+ * connection closes before the response finished is not recorded. Other stages, and every request
+ * while the guard is tripped, pass straight through.
  *
  * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
  */
@@ -36,9 +40,9 @@ export function rollbackGuardHttpMiddleware(guard: RollbackGuard, options: Rollb
   const isFailure = options.isFailure ?? serverError;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();
-  return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+  return (_req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
     if (guard.state === 'watching') {
-      const stage = (getGrayContext() ?? extractGrayContext(req.headers, recordCarrier, policy)).stage;
+      const stage = decidedContext(policy).stage;
       if (stage === guard.stage) {
         const t0 = performance.now();
         res.once('finish', () => {
