@@ -9,7 +9,7 @@ import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import { outgoingStage } from '../core/call-stage.js';
 import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
-import { RollbackGuard } from './rollback-guard.js';
+import { isRollbackGuard, type RollbackGuard } from './rollback-guard.js';
 
 /** Options of {@link rollbackGuardInterceptor}. */
 export interface RollbackGuardInterceptorOptions {
@@ -48,10 +48,10 @@ class GuardListener implements InterceptingListener {
  * latency from start to status. Put it on the clients that call the guarded service; calls of other
  * stages pass straight through. Per-call `interceptors` replace the client's.
  *
- * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} (of any copy of graylane: recognised by its brand, not `instanceof`) or `isFailure` is not a function.
  */
 export function rollbackGuardInterceptor(guard: RollbackGuard, options: RollbackGuardInterceptorOptions = {}): Interceptor {
-  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardInterceptor needs a guard from createRollbackGuard().');
+  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardInterceptor needs a guard from createRollbackGuard().');
   const isFailure = options.isFailure ?? notOk;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();

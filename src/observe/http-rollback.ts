@@ -8,7 +8,7 @@ import { decidedContext } from '../core/call-stage.js';
 import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import type { GrayHttpMiddleware } from './http-metrics.js';
-import { RollbackGuard } from './rollback-guard.js';
+import { isRollbackGuard, type RollbackGuard } from './rollback-guard.js';
 
 /** Options of {@link rollbackGuardHttpMiddleware}. */
 export interface RollbackGuardHttpOptions {
@@ -33,10 +33,10 @@ const serverError = (status: number): boolean => status >= 500;
  * connection closes before the response finished is not recorded. Other stages, and every request
  * while the guard is tripped, pass straight through.
  *
- * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} (of any copy of graylane: recognised by its brand, not `instanceof`) or `isFailure` is not a function.
  */
 export function rollbackGuardHttpMiddleware(guard: RollbackGuard, options: RollbackGuardHttpOptions = {}): GrayHttpMiddleware {
-  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardHttpMiddleware needs a guard from createRollbackGuard().');
+  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardHttpMiddleware needs a guard from createRollbackGuard().');
   const isFailure = options.isFailure ?? serverError;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();

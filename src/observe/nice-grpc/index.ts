@@ -17,7 +17,7 @@ import { HOPS_TRAILER_KEY, HOP_TRACE_KEY, isHopName } from '../hop-trace.js';
 import { niceMetadataCarrier } from '../../nice-grpc/carrier.js';
 import { MethodLabelCache } from '../grpc-js-labels.js';
 import { grpcRecorder, type GrayGrpcMetricsOptions } from '../grpc-js-server-metrics.js';
-import { RollbackGuard } from '../rollback-guard.js';
+import { isRollbackGuard, type RollbackGuard } from '../rollback-guard.js';
 
 /** Options of {@link grayHopTraceClientMiddleware}. */
 export interface GrayHopTraceClientMiddlewareOptions {
@@ -118,10 +118,10 @@ const notOk = (code: Status): boolean => code !== Status.OK;
  * other stages, and every call while the guard is tripped, pass straight through. A streaming call
  * the caller stops reading early counts as finished without error.
  *
- * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} (of any copy of graylane: recognised by its brand, not `instanceof`) or `isFailure` is not a function.
  */
 export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: RollbackGuardClientMiddlewareOptions = {}): ClientMiddleware {
-  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardClientMiddleware needs a guard from createRollbackGuard().');
+  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardClientMiddleware needs a guard from createRollbackGuard().');
   const isFailure = options.isFailure ?? notOk;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();
