@@ -26,7 +26,9 @@ const serverError = (status: number): boolean => status >= 500;
 /**
  * Creates a Connect/Express-style middleware that records every request of the guard's stage into
  * `guard` when its response finishes: failed or not (`isFailure(res.statusCode)`, default 5xx) and
- * its latency from the middleware to the last byte handed to the OS. The stage is the one the
+ * its latency from the middleware to the moment the handler ended the response (`res.end()`) — not
+ * until a possibly slow client has read it, so a client cannot fake a slow canary by reading slowly.
+ * Mount it after your body parser too: time spent waiting for a slow client's upload is not the canary's. The stage is the one the
  * graylane HTTP edge decided: mount this **after** `grayHttpMiddleware()`. Before it (or without it)
  * there is no decision to see, and every request counts as the default stage — a client's
  * `x-release-stage` is never read, so untrusted claims cannot trip the guard. A request whose
@@ -45,6 +47,10 @@ export function rollbackGuardHttpMiddleware(guard: RollbackGuard, options: Rollb
       const stage = decidedContext(policy).stage;
       if (stage === guard.stage) {
         const t0 = performance.now();
+        // The latency ends when the handler ends the response ('prefinish'), not when the client has
+        // read it ('finish'): a client that reads slowly must not make the canary look slow.
+        let t1: number | undefined;
+        res.once('prefinish', () => { t1 = performance.now(); });
         res.once('finish', () => {
           let failed = true;
           try {
@@ -52,7 +58,7 @@ export function rollbackGuardHttpMiddleware(guard: RollbackGuard, options: Rollb
           } catch {
             // A faulty predicate counts the request as failed rather than breaking the response path.
           }
-          guard.record(stage, !failed, performance.now() - t0);
+          guard.record(stage, !failed, (t1 ?? performance.now()) - t0);
         });
       }
     }
