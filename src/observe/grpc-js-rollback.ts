@@ -13,13 +13,17 @@ import { isRollbackGuard, type RollbackGuard } from './rollback-guard.js';
 
 /** Options of {@link rollbackGuardInterceptor}. */
 export interface RollbackGuardInterceptorOptions {
-  /** Which status codes count as failures. Default: every code but `OK`. */
+  /**
+   * Which status codes count as failures. Default: every code but `OK` and `CANCELLED` — a call
+   * cancelled on the calling side (often because an upstream client went away) says nothing about
+   * the guarded stage, and must not let a client that disconnects trip it.
+   */
   readonly isFailure?: (code: grpc.status) => boolean;
   /** Policy used to read an explicit stage from the outgoing metadata. Default: the default policy. */
   readonly policy?: GrayPolicy;
 }
 
-const notOk = (code: grpc.status): boolean => code !== grpc.status.OK;
+const notOk = (code: grpc.status): boolean => code !== grpc.status.OK && code !== grpc.status.CANCELLED;
 
 class GuardListener implements InterceptingListener {
   private readonly t0 = performance.now();

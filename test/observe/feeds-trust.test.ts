@@ -10,15 +10,15 @@ import * as grpc from '@grpc/grpc-js';
 import { createChannel, createClientFactory, createServer as createNiceServer, Metadata } from 'nice-grpc';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { getReleaseStage } from '../../src/index.js';
+import { getReleaseStage, runWithStage } from '../../src/index.js';
 import { grayHttpMiddleware } from '../../src/http/index.js';
-import { grayServerInterceptor } from '../../src/grpc-js/index.js';
-import { grayServerMiddleware } from '../../src/nice-grpc/index.js';
+import { grayClientInterceptor, grayServerInterceptor } from '../../src/grpc-js/index.js';
+import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
 import {
   createRollbackGuard, grayHopTraceServerInterceptor, grayHttpMetricsMiddleware, grayServerMetricsInterceptor,
-  readHopTrace, rollbackGuardHttpMiddleware, withHopTrace,
+  readHopTrace, rollbackGuardHttpMiddleware, rollbackGuardInterceptor, withHopTrace,
 } from '../../src/observe/index.js';
-import { grayServerMetricsMiddleware } from '../../src/observe/nice-grpc/index.js';
+import { grayServerMetricsMiddleware, rollbackGuardClientMiddleware } from '../../src/observe/nice-grpc/index.js';
 import { createStaticRegistry } from '../../src/routing/index.js';
 import { PricingDefinition } from '../../src/gen/nice/graylane/shop/v1/pricing.js';
 import { hopClient, type HopClient } from '../helpers/grpc.js';
@@ -124,6 +124,58 @@ describe('gRPC feeds listed before the server interceptor', () => {
     } finally {
       channel.close();
       await server.shutdown();
+    }
+  });
+});
+
+describe('calls the caller gave up on are not canary failures', () => {
+  it('grpc-js: 25 canary calls cancelled by their caller do not trip the guard (default isFailure)', async () => {
+    const registry = createStaticRegistry([{ service: 'hop', address: '127.0.0.1:1', stage: 'canary' }]);
+    const guard = createRollbackGuard({ registry, service: 'hop' });
+    // The caller cancels each call (say, the upstream request it served was abandoned by its client).
+    const hop = await startHop({ name: 'canary-1', serverInterceptors: [grayServerInterceptor()] });
+    const client: HopClient = hopClient(hop.server.address, { interceptors: [rollbackGuardInterceptor(guard), grayClientInterceptor()] });
+    try {
+      for (let i = 0; i < 25; i++) {
+        const status = await runWithStage('canary', () => new Promise<grpc.StatusObject>((resolve) => {
+          const call = client.serverStream({ id: `c${i}`, count: 1 });
+          call.on('error', () => {});
+          call.on('status', resolve);
+          call.cancel();
+        }));
+        expect(status.code).toBe(grpc.status.CANCELLED);
+      }
+      expect(guard.state).toBe('watching');
+    } finally {
+      client.close();
+      await stopHops([hop]);
+      await registry.close();
+    }
+  });
+
+  it('nice-grpc: 25 aborted canary calls do not trip the guard (default isFailure)', async () => {
+    const registry = createStaticRegistry([{ service: 'pricing', address: '127.0.0.1:1', stage: 'canary' }]);
+    const guard = createRollbackGuard({ registry, service: 'pricing' });
+    const server = createNiceServer().use(grayServerMiddleware());
+    server.add(PricingDefinition, {
+      async quote() {
+        const stage = getReleaseStage();
+        return { totalCents: 1, servedBy: { service: 'pricing', instance: 'p-1', instanceStage: stage, requestStage: stage } };
+      },
+    });
+    const channel = createChannel(`127.0.0.1:${await server.listen('127.0.0.1:0')}`);
+    try {
+      const client = createClientFactory().use(rollbackGuardClientMiddleware(guard)).use(grayClientMiddleware()).create(PricingDefinition, channel);
+      for (let i = 0; i < 25; i++) {
+        const controller = new AbortController();
+        controller.abort();
+        await expect(runWithStage('canary', () => client.quote({ sku: 'tea', quantity: 1 }, { signal: controller.signal }))).rejects.toMatchObject({ name: 'AbortError' });
+      }
+      expect(guard.state).toBe('watching');
+    } finally {
+      channel.close();
+      await server.shutdown();
+      await registry.close();
     }
   });
 });

@@ -103,13 +103,17 @@ export function grayHopTraceServerMiddleware(options: GrayHopTraceServerMiddlewa
 
 /** Options of {@link rollbackGuardClientMiddleware}. */
 export interface RollbackGuardClientMiddlewareOptions {
-  /** Which status codes count as failures. Default: every code but `OK` (a caller's abort counts as `CANCELLED`). */
+  /**
+   * Which status codes count as failures (a caller's abort arrives as `CANCELLED`). Default: every
+   * code but `OK` and `CANCELLED` — an abort says nothing about the guarded stage, and must not let
+   * a client that disconnects trip it.
+   */
   readonly isFailure?: (code: Status) => boolean;
   /** Policy used to read an explicit stage from the call's metadata. Default: the default policy. */
   readonly policy?: GrayPolicy;
 }
 
-const notOk = (code: Status): boolean => code !== Status.OK;
+const notOk = (code: Status): boolean => code !== Status.OK && code !== Status.CANCELLED;
 
 /**
  * Creates a nice-grpc client middleware that records every call of the guard's stage (the call's
