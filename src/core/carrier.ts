@@ -125,16 +125,8 @@ function readExtras<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, en
   return count;
 }
 
-/**
- * The stage of an outgoing call: the carrier's own stage value when the policy accepts it, else the
- * current gray context's stage, else the default stage. One rule for every adapter's client-side
- * observers (metrics, rollback guard). Internal.
- */
-export function outgoingStage<C>(carrier: C | undefined, getter: GrayGetter<C>, policy: GrayPolicy): string {
-  const raw = carrier === undefined ? undefined : getter.get(carrier, policy.stageKey);
-  const explicit = raw === undefined ? undefined : policy.acceptStage(raw);
-  return explicit ?? getGrayContext()?.stage ?? policy.defaultStage;
-}
+// The stage of an outgoing call (aliases included) is one rule shared with the balancer: call-stage.ts.
+export { outgoingStage } from './call-stage.js';
 
 /**
  * Reads a gray context from a carrier under `policy` (default: the default policy). Invalid values

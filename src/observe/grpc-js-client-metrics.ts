@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
-import { outgoingStage } from '../core/carrier.js';
+import { outgoingStage } from '../core/call-stage.js';
 import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
 import { grpcRecorder, type GrayGrpcMetricsOptions } from './grpc-js-server-metrics.js';
 import { MethodLabelCache, type MethodLabels } from './grpc-js-labels.js';

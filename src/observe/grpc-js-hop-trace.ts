@@ -6,11 +6,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
-import { extractGrayContext } from '../core/carrier.js';
-import { getGrayContext, grayStorage, type GrayContext } from '../core/context.js';
+import { decidedContext } from '../core/call-stage.js';
+import { grayStorage, type GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, makeContext, type GrayPolicy } from '../core/policy.js';
-import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
 import { HopCollector, setHopCollector } from './hop-collector.js';
 import { HOP_TRACE_KEY, HOPS_TRAILER_KEY, isHopName } from './hop-trace.js';
 
@@ -20,7 +19,7 @@ export interface GrayHopTraceServerOptions {
   readonly service: string;
   /** Instance name reported in this server's hop. Default `<hostname>:<pid>` (other characters become `_`). */
   readonly instance?: string;
-  /** Policy used to read the stage when no gray context is current. Default: the default policy. */
+  /** Policy naming the default stage, reported when no gray context is current (metadata is never read). Default: the default policy. */
   readonly policy?: GrayPolicy;
   /**
    * Decides whether a call's trace request is honoured (called only for calls carrying
@@ -53,7 +52,7 @@ class HopServerListener {
     const flag = md.get(HOP_TRACE_KEY)[0];
     if (flag !== '1' || !this.options.accepts(md)) return this.next.onReceiveMetadata(md);
     const { service, instance, policy } = this.options;
-    const base = getGrayContext() ?? extractGrayContext(md, grpcMetadataCarrier, policy);
+    const base = decidedContext(policy);
     // A context object of this request's own: it keys the collector and forwards the flag downstream.
     const ctx = makeContext(base.stage, base.explicit, { ...base.entries, [HOP_TRACE_KEY]: '1' });
     const collector = new HopCollector({ depth: 0, service, instance, stage: base.stage, explicit: base.explicit });
@@ -101,7 +100,8 @@ function defaultInstance(): string {
  * Creates a grpc-js server interceptor that, for calls carrying `x-gray-trace: 1`, adds this
  * server's hop — service, instance, resolved stage, explicit — and the hops of the downstream calls
  * it made in that request to the `x-gray-hops` response trailer. List it **after**
- * `grayServerInterceptor()`. A traced call's context carries `x-gray-trace: 1`, so
+ * `grayServerInterceptor()`: listed before it, the hop reports the default stage (the caller's
+ * metadata is never read). A traced call's context carries `x-gray-trace: 1`, so
  * `grayClientInterceptor` forwards the flag; give downstream clients
  * {@link grayHopTraceClientInterceptor} too so their trailers are collected.
  * Untraced calls cost one metadata lookup.

@@ -37,15 +37,24 @@ export interface MethodLabels {
   readonly method: string;
 }
 
-/** Caches {@link MethodLabels} per method path (bounded: the paths a server or client knows). */
+/** Most distinct method paths labelled by one interceptor / middleware; later paths are labelled `other`. */
+export const MAX_METHOD_LABELS = 1024;
+
+/**
+ * Caches {@link MethodLabels} per method path. Bounded: a server only sees the methods it registered,
+ * but a client that forwards caller-chosen paths (a gateway) could otherwise grow the label set — and
+ * this cache — without limit. Past {@link MAX_METHOD_LABELS} paths, new ones get service and method `other`.
+ */
 export class MethodLabelCache {
   private readonly byPath = new Map<string, MethodLabels>();
 
   get(path: string, requestStream: boolean, responseStream: boolean): MethodLabels {
     let labels = this.byPath.get(path);
     if (labels === undefined) {
+      const type = grpcType(requestStream, responseStream);
+      if (this.byPath.size >= MAX_METHOD_LABELS) return { type, service: 'other', method: 'other' };
       const [service, method] = splitMethodPath(path);
-      labels = { type: grpcType(requestStream, responseStream), service, method };
+      labels = { type, service, method };
       this.byPath.set(path, labels);
     }
     return labels;

@@ -7,19 +7,23 @@ import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
 import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import { outgoingStage } from '../core/carrier.js';
+import { outgoingStage } from '../core/call-stage.js';
 import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
-import { RollbackGuard } from './rollback-guard.js';
+import { isRollbackGuard, type RollbackGuard } from './rollback-guard.js';
 
 /** Options of {@link rollbackGuardInterceptor}. */
 export interface RollbackGuardInterceptorOptions {
-  /** Which status codes count as failures. Default: every code but `OK`. */
+  /**
+   * Which status codes count as failures. Default: every code but `OK` and `CANCELLED` — a call
+   * cancelled on the calling side (often because an upstream client went away) says nothing about
+   * the guarded stage, and must not let a client that disconnects trip it.
+   */
   readonly isFailure?: (code: grpc.status) => boolean;
   /** Policy used to read an explicit stage from the outgoing metadata. Default: the default policy. */
   readonly policy?: GrayPolicy;
 }
 
-const notOk = (code: grpc.status): boolean => code !== grpc.status.OK;
+const notOk = (code: grpc.status): boolean => code !== grpc.status.OK && code !== grpc.status.CANCELLED;
 
 class GuardListener implements InterceptingListener {
   private readonly t0 = performance.now();
@@ -48,10 +52,10 @@ class GuardListener implements InterceptingListener {
  * latency from start to status. Put it on the clients that call the guarded service; calls of other
  * stages pass straight through. Per-call `interceptors` replace the client's.
  *
- * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} (of any copy of graylane: recognised by its brand, not `instanceof`) or `isFailure` is not a function.
  */
 export function rollbackGuardInterceptor(guard: RollbackGuard, options: RollbackGuardInterceptorOptions = {}): Interceptor {
-  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardInterceptor needs a guard from createRollbackGuard().');
+  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardInterceptor needs a guard from createRollbackGuard().');
   const isFailure = options.isFailure ?? notOk;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();

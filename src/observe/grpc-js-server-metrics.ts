@@ -5,10 +5,8 @@
  */
 import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
-import { extractGrayContext } from '../core/carrier.js';
-import { getGrayContext } from '../core/context.js';
+import { decidedContext } from '../core/call-stage.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
 import { createStageLabeler, type StageLabeler } from './stage-label.js';
 import { grpcCodeName, MethodLabelCache, type MethodLabels } from './grpc-js-labels.js';
 import { ChildCache, ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from './prom-metrics.js';
@@ -19,7 +17,12 @@ export interface GrayGrpcMetricsOptions {
   readonly registry: Registry;
   /** Stages that get their own `release_stage` label; any other stage is labelled `other`. Default: the policy's `stages`, else `['stable', 'canary']`. */
   readonly stages?: readonly string[];
-  /** Policy used to read the stage when no gray context is current, and for its default stage and `stages`. Default: the default policy. */
+  /**
+   * Policy of the calls' stages: on the server its default stage labels calls without a gray context
+   * (metadata is never read); on the client it reads the stage of outgoing calls (stage key and
+   * aliases — pass the policy given to `registerGrayRouting`). Its `stages` are the default label
+   * set. Default: the default policy.
+   */
   readonly policy?: GrayPolicy;
   /** Handling-time histogram buckets, in seconds. Default `[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]`. */
   readonly buckets?: readonly number[];
@@ -40,7 +43,7 @@ interface Recorder {
   record(labels: MethodLabels, stage: string, code: number | undefined, seconds: number): void;
 }
 
-/** Wraps the server's listener to learn the call's stage from the gray context (or the metadata). */
+/** Wraps the server's listener to learn the call's stage from the gray context the server decided. */
 class MetricsServerListener {
   stage: string | undefined;
   done = false;
@@ -53,7 +56,7 @@ class MetricsServerListener {
   ) {}
 
   onReceiveMetadata(md: Metadata): void {
-    this.stage = (getGrayContext() ?? extractGrayContext(md, grpcMetadataCarrier, this.recorder.policy)).stage;
+    this.stage = decidedContext(this.recorder.policy).stage;
     this.next.onReceiveMetadata(md);
   }
   onReceiveMessage(message: unknown): void { this.next.onReceiveMessage(message); }
@@ -96,8 +99,9 @@ export function grpcRecorder(side: 'server' | 'client', options: GrayGrpcMetrics
 
 /**
  * Creates a grpc-js server interceptor counting handled calls and timing them per method, code and
- * release stage. List it **after** `grayServerInterceptor()` so it sees the call's gray context
- * (otherwise it reads the stage from the metadata with `policy`). Stages outside `stages` are
+ * release stage. List it **after** `grayServerInterceptor()` so it sees the stage the server decided;
+ * listed before it (or without it) every call is labelled with the default stage — the caller's
+ * metadata is never read. Stages outside `stages` are
  * labelled `other`, so junk stages cannot grow the label set. Cancelled calls count as `CANCELLED`.
  *
  * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when

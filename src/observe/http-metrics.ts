@@ -5,8 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { extractGrayContext, recordCarrier } from '../core/carrier.js';
-import { getGrayContext } from '../core/context.js';
+import { decidedContext } from '../core/call-stage.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import { createStageLabeler } from './stage-label.js';
 import { ChildCache, ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from './prom-metrics.js';
@@ -18,7 +17,10 @@ export interface GrayHttpMetricsOptions {
   readonly registry: Registry;
   /** Stages that get their own `release_stage` label; others are labelled `other`. Default: the policy's `stages`, else `['stable', 'canary']`. */
   readonly stages?: readonly string[];
-  /** Policy used to read the stage from the headers when no gray context is current. Default: the default policy. */
+  /**
+   * Policy naming the default stage (the label of requests without the edge's decision; headers are
+   * never read) and, through its `stages`, the default label set. Default: the default policy.
+   */
   readonly policy?: GrayPolicy;
   /** Duration histogram buckets, in seconds. Default `[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]`. */
   readonly buckets?: readonly number[];
@@ -57,9 +59,10 @@ function onFinish(this: Tracked): void {
 /**
  * Creates a middleware that times each request and, when the response finishes (or the connection
  * closes first), counts it with labels `method`, `code`, `release_stage` (and `route` with the
- * `route` option). The stage is the gray context's when the graylane HTTP middleware runs before
- * this one, else read from the request headers under `policy`. Unknown methods are labelled
- * `OTHER`, unknown stages `other`: clients cannot grow the label set.
+ * `route` option). The stage is the one the graylane HTTP edge decided: mount this **after**
+ * `grayHttpMiddleware()`; before it (or without it) every request is labelled with the default
+ * stage — a client's `x-release-stage` is never read. Unknown methods are labelled `OTHER`,
+ * unknown stages `other`: clients cannot grow the label set.
  *
  * @throws GrayConfigError without a prom-client `registry`, with bad `stages`/`buckets`/`route`.
  */
@@ -92,8 +95,7 @@ export function grayHttpMetricsMiddleware(options: GrayHttpMetricsOptions): Gray
 
   return (req, res, next) => {
     const method = req.method !== undefined && METHODS.has(req.method) ? req.method : 'OTHER';
-    const ctx = getGrayContext() ?? extractGrayContext(req.headers, recordCarrier, policy);
-    (res as Tracked)[STATE] = { t0: performance.now(), method, stage: label(ctx.stage), req, record };
+    (res as Tracked)[STATE] = { t0: performance.now(), method, stage: label(decidedContext(policy).stage), req, record };
     res.once('finish', onFinish);
     res.once('close', onFinish);
     next();

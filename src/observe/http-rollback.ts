@@ -4,18 +4,20 @@
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extractGrayContext, recordCarrier } from '../core/carrier.js';
-import { getGrayContext } from '../core/context.js';
+import { decidedContext } from '../core/call-stage.js';
 import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import type { GrayHttpMiddleware } from './http-metrics.js';
-import { RollbackGuard } from './rollback-guard.js';
+import { isRollbackGuard, type RollbackGuard } from './rollback-guard.js';
 
 /** Options of {@link rollbackGuardHttpMiddleware}. */
 export interface RollbackGuardHttpOptions {
   /** Which response status codes count as failures. Default: `status >= 500`. */
   readonly isFailure?: (status: number) => boolean;
-  /** Policy used to read the stage from the request headers when no gray context is active. Default: the default policy. */
+  /**
+   * Policy naming the default stage, recorded for requests that reach this middleware without the
+   * edge's decision (no gray context). Request headers are never read. Default: the default policy.
+   */
   readonly policy?: GrayPolicy;
 }
 
@@ -24,23 +26,31 @@ const serverError = (status: number): boolean => status >= 500;
 /**
  * Creates a Connect/Express-style middleware that records every request of the guard's stage into
  * `guard` when its response finishes: failed or not (`isFailure(res.statusCode)`, default 5xx) and
- * its latency from the middleware to the last byte handed to the OS. The stage is the gray context's
- * when the graylane HTTP middleware runs before this one (the edge's decision), else read from the
- * request headers under `policy`. A request whose connection closes before the response finished is
- * not recorded. Other stages, and every request while the guard is tripped, pass straight through.
+ * its latency from the middleware to the moment the handler ended the response (`res.end()`) — not
+ * until a possibly slow client has read it, so a client cannot fake a slow canary by reading slowly.
+ * Mount it after your body parser too: time spent waiting for a slow client's upload is not the canary's. The stage is the one the
+ * graylane HTTP edge decided: mount this **after** `grayHttpMiddleware()`. Before it (or without it)
+ * there is no decision to see, and every request counts as the default stage — a client's
+ * `x-release-stage` is never read, so untrusted claims cannot trip the guard. A request whose
+ * connection closes before the response finished is not recorded. Other stages, and every request
+ * while the guard is tripped, pass straight through.
  *
- * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} (of any copy of graylane: recognised by its brand, not `instanceof`) or `isFailure` is not a function.
  */
 export function rollbackGuardHttpMiddleware(guard: RollbackGuard, options: RollbackGuardHttpOptions = {}): GrayHttpMiddleware {
-  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardHttpMiddleware needs a guard from createRollbackGuard().');
+  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardHttpMiddleware needs a guard from createRollbackGuard().');
   const isFailure = options.isFailure ?? serverError;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();
-  return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+  return (_req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
     if (guard.state === 'watching') {
-      const stage = (getGrayContext() ?? extractGrayContext(req.headers, recordCarrier, policy)).stage;
+      const stage = decidedContext(policy).stage;
       if (stage === guard.stage) {
         const t0 = performance.now();
+        // The latency ends when the handler ends the response ('prefinish'), not when the client has
+        // read it ('finish'): a client that reads slowly must not make the canary look slow.
+        let t1: number | undefined;
+        res.once('prefinish', () => { t1 = performance.now(); });
         res.once('finish', () => {
           let failed = true;
           try {
@@ -48,7 +58,7 @@ export function rollbackGuardHttpMiddleware(guard: RollbackGuard, options: Rollb
           } catch {
             // A faulty predicate counts the request as failed rather than breaking the response path.
           }
-          guard.record(stage, !failed, performance.now() - t0);
+          guard.record(stage, !failed, (t1 ?? performance.now()) - t0);
         });
       }
     }

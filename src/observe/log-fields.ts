@@ -14,7 +14,9 @@ export interface GrayLogFieldsOptions {
   /**
    * Propagated keys to log besides the stage: an array of keys (field name = key with every
    * character outside `[A-Za-z0-9_]` replaced by `_`, e.g. `x-user-group` → `x_user_group`) or a
-   * `{ key: fieldName }` map. A key absent from the context is left out. Default: none.
+   * `{ key: fieldName }` map. A key absent from the context is left out. Each key needs a field of
+   * its own, other than `stageField` (else `GrayConfigError`): carried values may come from callers
+   * and must never pass for the stage. Default: none.
    */
   readonly keys?: readonly string[] | Readonly<Record<string, string>>;
   /**
@@ -48,10 +50,19 @@ export function grayLogFieldsFn(options: GrayLogFieldsOptions = {}): GrayLogFiel
   const pairs: Array<[string, string]> = Array.isArray(options.keys)
     ? (options.keys as readonly string[]).map((k) => [k, fieldName(k)])
     : Object.entries(options.keys ?? {});
+  const fields = new Set<string>([stageField]);
   for (const [key, field] of pairs) {
-    if (typeof key !== 'string' || !isValidKey(key) || typeof field !== 'string' || field.length === 0) {
+    if (typeof key !== 'string' || !isValidKey(key) || typeof field !== 'string' || field.length === 0 || field === '__proto__') {
       throw new GrayConfigError(`graylane/observe: log key ${JSON.stringify(key)} → ${JSON.stringify(field)} is invalid; use lower-case metadata keys and non-empty field names.`);
     }
+    // A carried key may come from an untrusted caller: it must never be logged as the stage, nor
+    // silently replace another key's field.
+    if (fields.has(field)) {
+      throw new GrayConfigError(field === stageField
+        ? `graylane/observe: log key ${JSON.stringify(key)} maps to the stage field ${JSON.stringify(field)}; a carried value must not be logged as the stage — pick another field name.`
+        : `graylane/observe: two log keys map to the field ${JSON.stringify(field)}; give each key its own field name.`);
+    }
+    fields.add(field);
   }
   const defaultStage = options.includeDefault === true ? (options.policy?.defaultStage ?? 'stable') : undefined;
   return () => {
@@ -64,8 +75,8 @@ export function grayLogFieldsFn(options: GrayLogFieldsOptions = {}): GrayLogFiel
     out[stageField] = ctx.stage;
     for (let i = 0; i < pairs.length; i++) {
       const [key, field] = pairs[i]!;
-      const value = ctx.entries[key];
-      if (value !== undefined) out[field] = value;
+      const entries = ctx.entries;
+      if (Object.hasOwn(entries, key)) out[field] = entries[key]!;
     }
     return out;
   };

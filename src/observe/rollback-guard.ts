@@ -13,6 +13,18 @@ export type { RollbackGuardOptions, RollbackLogger, RollbackTarget, RollbackTrip
 const MAX_RETRY_MS = 30_000;
 
 /**
+ * The brand every {@link RollbackGuard} carries, shared by every copy of graylane in the process
+ * (ESM and CommonJS builds, two installed versions) through `Symbol.for`: the feeds recognise a guard
+ * by it, since `instanceof` fails across copies.
+ */
+const GUARD_BRAND: unique symbol = Symbol.for('graylane.rollbackGuard') as never;
+
+/** `true` for a guard built by `createRollbackGuard` of any copy of graylane in the process. Internal. */
+export function isRollbackGuard(value: unknown): value is RollbackGuard {
+  return typeof value === 'object' && value !== null && (value as { [GUARD_BRAND]?: unknown })[GUARD_BRAND] === true;
+}
+
+/**
  * Watches one stage. Feed it with {@link RollbackGuard.record} (or `rollbackGuardInterceptor`).
  * Events: `'trip'` ({@link RollbackTripEvent}), `'disabled'` (the registry accepted the change;
  * `{ attempts }`), `'resume'` (no argument) and `'registry-error'` (the `Error` from
@@ -23,6 +35,8 @@ export class RollbackGuard extends EventEmitter {
   readonly service: string;
   /** The stage watched and disabled on a trip (default `'canary'`). */
   readonly stage: string;
+  /** The cross-copy brand (`Symbol.for('graylane.rollbackGuard')`): always `true`. */
+  readonly [GUARD_BRAND] = true as const;
   private readonly samples: SampleWindow;
   private tripped = false;
   private last: RollbackTripEvent | undefined;

@@ -13,7 +13,10 @@ import { isBaggageKey } from './baggage-header.js';
 export interface GrayBaggageOptions {
   /** Baggage key holding the stage. Default `'x-release-stage'`. */
   readonly baggageKey?: string;
-  /** Policy validating stages read from baggage (allowlist, default stage). Default: the default policy. */
+  /**
+   * Policy validating stages read from baggage (allowlist, default stage, `trustIncoming`): pass the
+   * policy of the server or edge that receives the baggage. Default: the default policy (which trusts callers).
+   */
   readonly policy?: GrayPolicy;
 }
 
@@ -27,8 +30,20 @@ export function baggageKeyOf(options: GrayBaggageOptions | undefined): string {
 }
 
 /**
+ * The one rule for a stage read from baggage (OTel context or W3C header): ignored — and reported
+ * with reason `'untrusted'` — when the policy does not trust callers, else validated by the policy.
+ * Internal.
+ */
+export function acceptBaggageStage(raw: string, key: string, policy: GrayPolicy): string | undefined {
+  if (!policy.trustIncoming) return void policy.reportInvalid(`baggage:${key}`, 'untrusted', raw);
+  return policy.acceptStage(raw, `baggage:${key}`);
+}
+
+/**
  * The stage in the OpenTelemetry baggage of `ctx` (default: the active OTel context), validated by
- * the policy; `undefined` when absent or rejected (never throws on bad values).
+ * the policy; `undefined` when absent or rejected (never throws on bad values). Baggage comes from
+ * the caller: under a policy with `trustIncoming: false` it is ignored (and reported to `onInvalid`
+ * with reason `'untrusted'`), exactly as a caller's `x-release-stage` is.
  *
  * @throws GrayConfigError for an invalid `baggageKey` option.
  */
@@ -36,12 +51,13 @@ export function getStageFromBaggage(ctx: Context = otelContext.active(), options
   const key = baggageKeyOf(options);
   const raw = propagation.getBaggage(ctx)?.getEntry(key)?.value;
   if (typeof raw !== 'string') return undefined;
-  return (options?.policy ?? defaultGrayPolicy()).acceptStage(raw, `baggage:${key}`);
+  return acceptBaggageStage(raw, key, options?.policy ?? defaultGrayPolicy());
 }
 
 /**
  * The gray context for an OTel context's baggage: its stage as an explicit context, or `undefined`
- * when the baggage carries no valid stage. Run handlers in it with `runWithGrayContext`.
+ * when the baggage carries no valid stage or the policy does not trust callers
+ * (`trustIncoming: false`). Run handlers in it with `runWithGrayContext`.
  */
 export function grayContextFromBaggage(ctx: Context = otelContext.active(), options?: GrayBaggageOptions): GrayContext | undefined {
   const stage = getStageFromBaggage(ctx, options);

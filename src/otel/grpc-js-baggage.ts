@@ -8,7 +8,7 @@ import type { Interceptor, Metadata } from '@grpc/grpc-js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
 import { defaultGrayPolicy } from '../core/policy.js';
 import { addBaggageMember, BAGGAGE_HEADER, readBaggageEntry } from './baggage-header.js';
-import { baggageKeyOf, type GrayBaggageOptions } from './baggage-bridge.js';
+import { acceptBaggageStage, baggageKeyOf, type GrayBaggageOptions } from './baggage-bridge.js';
 
 /**
  * Returns a `resolve` hook for `grayServerInterceptor({ resolve })`: when the request carries no
@@ -26,8 +26,8 @@ export function grayBaggageResolve(options?: GrayBaggageOptions): (extracted: Gr
     const header = md.get(BAGGAGE_HEADER)[0];
     if (typeof header !== 'string') return extracted;
     const raw = readBaggageEntry(header, key);
-    if (raw === undefined || !policy.trustIncoming) return extracted;
-    const stage = policy.acceptStage(raw, `baggage:${key}`);
+    if (raw === undefined) return extracted;
+    const stage = acceptBaggageStage(raw, key, policy);
     return stage === undefined ? extracted : policy.contextFor(stage, extracted.entries);
   };
 }

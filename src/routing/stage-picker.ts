@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 import type { Metadata } from '@grpc/grpc-js';
+import type { GrayGetter } from '../core/carrier.js';
+import { callStage } from '../core/call-stage.js';
 import type { GrayPolicy } from '../core/policy.js';
 import type { GrayServiceRules } from './types.js';
 
@@ -65,30 +67,31 @@ export interface PickContext {
 
 const DECISION_CACHE_LIMIT = 64;
 
+/** Reads grpc-js metadata for {@link callStage}; a binary value under a stage key reads as junk (the default stage). */
+const pickMetadata: GrayGetter<Metadata> = {
+  get(md, key) {
+    const value = md.get(key)[0];
+    return value === undefined || typeof value === 'string' ? value : '';
+  },
+};
+
 /** Decides per stage (memoised per picker: the pools of a picker never change). */
 export class StageRouter<S> {
   private readonly rings = new Map<string, WeightedRing<S>>();
   private readonly decisions = new Map<string, StageDecision<S>>();
-  private readonly stageKeys: readonly string[];
 
   constructor(
     private readonly ctx: PickContext,
     private readonly pools: ReadonlyMap<string, StagePool<S>>,
-  ) {
-    this.stageKeys = [ctx.policy.stageKey, ...ctx.policy.aliases];
-  }
+  ) {}
 
-  /** The stage of a call: the first stage key present, accepted by the policy; else the default stage. */
+  /**
+   * The stage of a call from its final metadata (client-interceptor keys included): the core's
+   * `callStage` rule — the first of stage key and aliases present, accepted by the policy, else the
+   * default stage — the same rule the metrics and rollback-guard feeds record by.
+   */
   stageOf(metadata: Metadata | undefined): string {
-    const policy = this.ctx.policy;
-    if (metadata === undefined) return policy.defaultStage;
-    for (const key of this.stageKeys) {
-      const value = metadata.get(key)[0];
-      if (value === undefined) continue;
-      if (typeof value !== 'string') return policy.defaultStage;
-      return policy.acceptStage(value, key) ?? policy.defaultStage;
-    }
-    return policy.defaultStage;
+    return callStage(metadata, pickMetadata, this.ctx.policy);
   }
 
   decide(stage: string): StageDecision<S> {

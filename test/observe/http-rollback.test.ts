@@ -4,7 +4,7 @@
  * other stages, and canary claims the edge did not trust, are not recorded.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrayConfigError } from '../../src/index.js';
 import { grayHttpMiddleware } from '../../src/http/index.js';
@@ -71,5 +71,44 @@ describe('rollbackGuardHttpMiddleware', () => {
   it('rejects a non-guard and a non-function isFailure', () => {
     expect(() => rollbackGuardHttpMiddleware({} as never)).toThrow(GrayConfigError);
     expect(() => rollbackGuardHttpMiddleware(guard, { isFailure: 'yes' as never })).toThrow(/isFailure/);
+  });
+});
+
+describe('rollbackGuardHttpMiddleware latency', () => {
+  it('a client that reads its response slowly does not count as a slow canary; a slow handler does', async () => {
+    const registry = createStaticRegistry([{ service: 'web', address: '127.0.0.1:1', stage: 'canary' }]);
+    const guard = createRollbackGuard({ registry, service: 'web', minSamples: 1, maxP99Ms: 1000 });
+    const trips: RollbackTripEvent[] = [];
+    guard.on('trip', (e: RollbackTripEvent) => trips.push(e));
+    const body = Buffer.alloc(32 * 1024 * 1024, 'x'); // far more than the socket buffers hold
+    const edge = grayHttpMiddleware({ trustIncoming: true });
+    const feed = rollbackGuardHttpMiddleware(guard);
+    const server = createServer((req, res) => edge(req, res, () => feed(req, res, () => {
+      if (req.url === '/slow') setTimeout(() => res.end('late'), 1500);
+      else res.end(body);
+    })));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // A raw client that stops reading for 2.5 s: the response cannot finish before it reads on.
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write('GET / HTTP/1.1\r\nhost: x\r\nx-release-stage: canary\r\nconnection: close\r\n\r\n');
+          socket.pause();
+          setTimeout(() => socket.resume(), 2500);
+        });
+        socket.on('data', () => {});
+        socket.on('end', resolve);
+        socket.on('error', reject);
+      });
+      expect(guard.state).toBe('watching');
+      // Control: a handler that takes 1.5 s trips the p99 limit, and the slow reader was one sample.
+      await (await fetch(`http://127.0.0.1:${port}/slow`, { headers: { 'x-release-stage': 'canary' } })).text();
+      expect(guard.state).toBe('tripped');
+      expect(trips[0]).toMatchObject({ reason: 'p99-latency', samples: 2 });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      await registry.close();
+    }
   });
 });

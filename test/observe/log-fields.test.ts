@@ -92,3 +92,22 @@ describe('grayLogFields', () => {
     expect(() => grayLogFieldsFn({ stageField: '' })).toThrow(GrayConfigError);
   });
 });
+
+describe('log fields a caller cannot forge', () => {
+  it('a carried key cannot be logged under the stage field, nor two keys under one field', async () => {
+    // An untrusting edge carries x-gray-* keys; a client sends x-gray-stage: canary. Mapping that key
+    // onto release_stage would log the request (run as stable) as canary: refused at construction.
+    expect(() => grayLogFieldsFn({ keys: { 'x-gray-stage': 'release_stage' } })).toThrow(GrayConfigError);
+    expect(() => grayPinoMixin({ stageField: 'stage', keys: { 'x-gray-stage': 'stage' } })).toThrow(/stage field/);
+    expect(() => grayLogFieldsFn({ keys: { 'x-a': 'group', 'x-b': 'group' } })).toThrow(GrayConfigError);
+    expect(() => grayLogFieldsFn({ keys: { 'x-a': '__proto__' } })).toThrow(GrayConfigError);
+  });
+
+  it('a key named like an Object.prototype member is read from the context only', () => {
+    const fields = grayLogFieldsFn({ keys: ['constructor'] });
+    expect(runWithStage('canary', () => fields())).toEqual({ release_stage: 'canary' });
+    const policy = createGrayPolicy({ keys: ['constructor'] });
+    const ctx = policy.contextFor('canary', { constructor: 'c1' });
+    expect(runWithGrayContext(ctx, () => fields())).toEqual({ release_stage: 'canary', constructor: 'c1' });
+  });
+});

@@ -84,17 +84,43 @@ describe('grpc-js metrics per stage', () => {
   });
 });
 
+describe('method labels stay bounded', () => {
+  it('a client forwarding caller-chosen method paths (a gateway) cannot grow the label set past the cap', async () => {
+    const registry = new Registry();
+    const running = await startServer({ unary: (_c: unknown, cb: grpc.sendUnaryData<HopReply>) => cb(null, { id: '', hops: [] }) });
+    const gateway = new grpc.Client(running.address, grpc.credentials.createInsecure(), { interceptors: [grayClientMetricsInterceptor({ registry })] });
+    const call = (path: string): Promise<void> => new Promise((resolve) => {
+      gateway.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), () => resolve());
+    });
+    try {
+      for (let batch = 0; batch < 12; batch++) {
+        await Promise.all(Array.from({ length: 100 }, (_, i) => call(`/attacker.S${batch * 100 + i}/M${Math.random().toString(36).slice(2)}`)));
+      }
+      const series = (await registry.getMetricsAsJSON()).find((m) => m.name === 'grpc_client_handled_total')!.values;
+      const methods = new Set(series.map((v) => `${v.labels['grpc_service']}/${v.labels['grpc_method']}`));
+      expect(series.reduce((n, v) => n + v.value, 0)).toBe(1200); // every call is still counted
+      expect(methods.size).toBeLessThanOrEqual(1025);
+      expect(methods.has('other/other')).toBe(true);
+    } finally {
+      gateway.close();
+      await running.close();
+    }
+  });
+});
+
 describe('HTTP metrics middleware', () => {
   const registry = new Registry();
   let server: Server;
   let base: string;
 
   beforeAll(async () => {
+    // The metrics record the stage the edge decided; this edge trusts every client, so the junk is the clients'.
+    const edge = grayHttpMiddleware({ trustIncoming: true });
     const mw = grayHttpMetricsMiddleware({ registry, stages: ['stable', 'canary'] });
-    server = createServer((req, res) => mw(req, res, () => {
+    server = createServer((req, res) => edge(req, res, () => mw(req, res, () => {
       res.statusCode = req.url === '/boom' ? 503 : 200;
       res.end('ok');
-    }));
+    })));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

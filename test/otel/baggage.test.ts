@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { context, propagation, ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
+import { W3CBaggagePropagator } from '@opentelemetry/core';
 import { extractGrayContext, recordCarrier } from '../../src/core/carrier.js';
 import { getGrayContext, runWithStage } from '../../src/core/context.js';
 import { createGrayPolicy } from '../../src/core/policy.js';
@@ -46,6 +47,28 @@ describe('OTel → graylane', () => {
     expect(getStageFromBaggage(withStageBaggage('blue'), { policy })).toBeUndefined();
     expect(rejected).toEqual(['baggage:x-release-stage:bad-characters', 'baggage:x-release-stage:not-allowed']);
     expect(getStageFromBaggage(withStageBaggage('CANARY'), { policy })).toBe('canary');
+  });
+
+  it('ignores a baggage stage under trustIncoming: false, as the metadata stage is ignored', () => {
+    // Real W3C propagation: the baggage header a client sent, extracted by OTel's own propagator.
+    const inbound = new W3CBaggagePropagator().extract(ROOT_CONTEXT, { baggage: 'x-release-stage=canary,tenant=t1' }, {
+      get: (carrier: Record<string, string>, key: string) => carrier[key],
+      keys: (carrier: Record<string, string>) => Object.keys(carrier),
+    });
+    expect(getStageFromBaggage(inbound)).toBe('canary'); // the default policy trusts callers
+    const rejected: string[] = [];
+    const policy = createGrayPolicy({ trustIncoming: false, onInvalid: (e) => rejected.push(`${e.key}:${e.reason}`) });
+    expect(getStageFromBaggage(inbound, { policy })).toBeUndefined();
+    expect(grayContextFromBaggage(inbound, { policy })).toBeUndefined();
+    context.with(inbound, () => {
+      expect(getStageFromBaggage(undefined, { policy })).toBeUndefined();
+      expect(grayContextFromBaggage(undefined, { policy })).toBeUndefined();
+    });
+    expect(rejected).toEqual(Array(4).fill('baggage:x-release-stage:untrusted'));
+    // Same verdict as the grpc-js resolve hook under the same policy.
+    const md = new grpc.Metadata();
+    md.set('baggage', 'x-release-stage=canary');
+    expect(grayBaggageResolve({ policy })(policy.defaultContext, md)).toBe(policy.defaultContext);
   });
 
   it('a grpc-js server takes the stage from the W3C baggage header when metadata lacks it', async () => {

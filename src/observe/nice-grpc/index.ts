@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { ClientError, Metadata, ServerError, Status, type CallContext, type ClientMiddleware, type ServerMiddleware, type ServerMiddlewareCall } from 'nice-grpc-common';
 import { bindAsyncGenerator } from '../../core/bind-async.js';
-import { extractGrayContext, outgoingStage } from '../../core/carrier.js';
+import { decidedContext, outgoingStage } from '../../core/call-stage.js';
 import { getGrayContext } from '../../core/context.js';
 import { GrayConfigError } from '../../core/errors.js';
 import { defaultGrayPolicy, makeContext, type GrayPolicy } from '../../core/policy.js';
@@ -17,7 +17,7 @@ import { HOPS_TRAILER_KEY, HOP_TRACE_KEY, isHopName } from '../hop-trace.js';
 import { niceMetadataCarrier } from '../../nice-grpc/carrier.js';
 import { MethodLabelCache } from '../grpc-js-labels.js';
 import { grpcRecorder, type GrayGrpcMetricsOptions } from '../grpc-js-server-metrics.js';
-import { RollbackGuard } from '../rollback-guard.js';
+import { isRollbackGuard, type RollbackGuard } from '../rollback-guard.js';
 
 /** Options of {@link grayHopTraceClientMiddleware}. */
 export interface GrayHopTraceClientMiddlewareOptions {
@@ -88,7 +88,7 @@ export function grayHopTraceServerMiddleware(options: GrayHopTraceServerMiddlewa
   };
   return async function* hopTraceServer<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
     if (context.metadata.get(HOP_TRACE_KEY) !== '1' || !accepted(context.metadata)) return yield* call.next(call.request, context);
-    const base = getGrayContext() ?? defaultGrayPolicy().defaultContext;
+    const base = decidedContext(defaultGrayPolicy());
     // A context object of this request's own: it keys the collector and forwards the flag downstream.
     const ctx = makeContext(base.stage, base.explicit, { ...base.entries, [HOP_TRACE_KEY]: '1' });
     const collector = new HopCollector({ depth: 0, service, instance, stage: base.stage, explicit: base.explicit });
@@ -103,13 +103,17 @@ export function grayHopTraceServerMiddleware(options: GrayHopTraceServerMiddlewa
 
 /** Options of {@link rollbackGuardClientMiddleware}. */
 export interface RollbackGuardClientMiddlewareOptions {
-  /** Which status codes count as failures. Default: every code but `OK` (a caller's abort counts as `CANCELLED`). */
+  /**
+   * Which status codes count as failures (a caller's abort arrives as `CANCELLED`). Default: every
+   * code but `OK` and `CANCELLED` — an abort says nothing about the guarded stage, and must not let
+   * a client that disconnects trip it.
+   */
   readonly isFailure?: (code: Status) => boolean;
   /** Policy used to read an explicit stage from the call's metadata. Default: the default policy. */
   readonly policy?: GrayPolicy;
 }
 
-const notOk = (code: Status): boolean => code !== Status.OK;
+const notOk = (code: Status): boolean => code !== Status.OK && code !== Status.CANCELLED;
 
 /**
  * Creates a nice-grpc client middleware that records every call of the guard's stage (the call's
@@ -118,10 +122,10 @@ const notOk = (code: Status): boolean => code !== Status.OK;
  * other stages, and every call while the guard is tripped, pass straight through. A streaming call
  * the caller stops reading early counts as finished without error.
  *
- * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} or `isFailure` is not a function.
+ * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} (of any copy of graylane: recognised by its brand, not `instanceof`) or `isFailure` is not a function.
  */
 export function rollbackGuardClientMiddleware(guard: RollbackGuard, options: RollbackGuardClientMiddlewareOptions = {}): ClientMiddleware {
-  if (!(guard instanceof RollbackGuard)) throw new GrayConfigError('graylane/observe: rollbackGuardClientMiddleware needs a guard from createRollbackGuard().');
+  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardClientMiddleware needs a guard from createRollbackGuard().');
   const isFailure = options.isFailure ?? notOk;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();
@@ -167,8 +171,9 @@ function statusOf(error: unknown, side: 'client' | 'server'): Status {
  * Creates a nice-grpc server middleware counting handled calls and timing them per method, code and
  * release stage — the same `grpc_server_handled_total` / `grpc_server_handling_seconds` metrics,
  * labels and options as `grayServerMetricsInterceptor` (so grpc-js and nice-grpc services share
- * dashboards). Use it **after** `grayServerMiddleware()` so it sees the request's stage (otherwise
- * it reads the stage from the metadata with `policy`). A handler's `ServerError` gives its code, any
+ * dashboards). Use it **after** `grayServerMiddleware()` so it sees the stage the server decided;
+ * before it (or without it) every call is labelled with the default stage — the caller's metadata
+ * is never read. A handler's `ServerError` gives its code, any
  * other error `UNKNOWN` (what nice-grpc sends), a client cancel `CANCELLED`.
  *
  * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when
@@ -179,7 +184,7 @@ export function grayServerMetricsMiddleware(options: GrayGrpcMetricsOptions): Se
   const methods = new MethodLabelCache();
   return async function* serverMetrics<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
     const labels = methods.get(call.method.path, call.method.requestStream, call.method.responseStream);
-    const stage = recorder.label((getGrayContext() ?? extractGrayContext(context.metadata, niceMetadataCarrier, recorder.policy)).stage);
+    const stage = recorder.label(decidedContext(recorder.policy).stage);
     const t0 = performance.now();
     return yield* settled(call.next(call.request, context), 'server', (code) => recorder.record(labels, stage, code, (performance.now() - t0) / 1000));
   };
