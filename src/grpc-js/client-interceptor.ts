@@ -1,11 +1,11 @@
 /**
  * grpc-js client interceptor: merges the current gray context into outgoing metadata and runs the
- * response callbacks in the caller's context.
+ * response callbacks in the caller's context (or in none, for a call made outside any context).
  * @packageDocumentation
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, Requester, StatusObject } from '@grpc/grpc-js';
-import { getGrayContext, grayStorage, type GrayContext } from '../core/context.js';
+import { getGrayContext, grayStorage, runOutsideGrayContext, type GrayContext } from '../core/context.js';
 import { mergeIntoMetadata } from './forward.js';
 
 /** Options of {@link grayClientInterceptor}. */
@@ -39,12 +39,35 @@ class GrayClientListener implements InterceptingListener {
 }
 
 /**
+ * Delivers response events with NO gray context. grpc-js runs them in the async context of whatever
+ * opened the HTTP/2 connection — possibly another request's: a call made outside any context must
+ * not see (nor pass on) that stranger's stage.
+ */
+class NoContextListener implements InterceptingListener {
+  constructor(private readonly next: InterceptingListener) {}
+
+  onReceiveMetadata(metadata: Metadata): void {
+    runOutsideGrayContext(deliverMetadata, this.next, metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    runOutsideGrayContext(deliverMessage, this.next, message);
+  }
+
+  onReceiveStatus(status: StatusObject): void {
+    runOutsideGrayContext(deliverStatus, this.next, status);
+  }
+}
+
+/**
  * Creates a grpc-js client interceptor for `new Client(address, credentials, { interceptors: [...] })`
  * (or a per-call `interceptors` option — note that per-call interceptors *replace* the client's).
  *
  * When a call starts inside a gray context, the context's entries are added to a copy of the
  * outgoing metadata (the caller's `Metadata` object is never modified); keys the caller set win.
- * Response metadata, messages and status callbacks run in the caller's context.
+ * Response metadata, messages and status callbacks run in the caller's context; for a call made
+ * outside any gray context they run with none (never in the context of the request that happened
+ * to open the connection).
  */
 export function grayClientInterceptor(options: GrayClientInterceptorOptions = {}): Interceptor {
   const overwrite = options.overwrite === true;
@@ -52,7 +75,7 @@ export function grayClientInterceptor(options: GrayClientInterceptorOptions = {}
   const requester: Partial<Requester> = {
     start(metadata, listener, next) {
       const ctx = getGrayContext();
-      if (ctx === undefined) return next(metadata, listener);
+      if (ctx === undefined) return next(metadata, new NoContextListener(listener as InterceptingListener));
       next(mergeIntoMetadata(ctx, metadata, overwrite), new GrayClientListener(ctx, listener as InterceptingListener));
     },
   };
