@@ -10,6 +10,7 @@ import { grayStorage, type GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { grpcMetadataCarrier } from './carrier.js';
+import { recordCallContext } from './call-context.js';
 
 /** Options of {@link grayServerInterceptor}: a policy (or its options) plus server settings. */
 export interface GrayServerInterceptorOptions extends GrayPolicyOptions {
@@ -65,6 +66,8 @@ class GrayServerListener {
       }
     }
     this.ctx = ctx;
+    // For forwardGrayMetadata(call) / getCallGrayContext(call): the handler's call.metadata is md.
+    recordCallContext(md, ctx);
     grayStorage().run(ctx, forwardMetadata, this.next, md);
   }
 
@@ -106,7 +109,8 @@ export function assertServerInterceptorSupport(): void {
  * The handler of every call type sees the gray context (`getGrayContext()`, `getReleaseStage()`):
  * at entry, after `await`, in `'data'`, `'end'` and `'cancelled'` listeners — isolated between
  * concurrent calls. Downstream calls made through `grayClientInterceptor` or `forwardGrayMetadata()`
- * carry it on.
+ * carry it on; `forwardGrayMetadata(call)` and `getCallGrayContext(call)` return exactly the context
+ * decided here for that call.
  *
  * @throws GrayConfigError for bad policy options, or when grpc-js is older than 1.10.0.
  */

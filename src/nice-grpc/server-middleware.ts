@@ -10,6 +10,7 @@ import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { bindAsyncGenerator, bindAsyncIterable } from '../core/bind-async.js';
 import { niceMetadataCarrier } from './carrier.js';
+import { recordNiceCallContext } from './call-context.js';
 
 /** Options of {@link grayServerMiddleware}: a policy (or its options) plus server settings. */
 export interface GrayServerMiddlewareOptions extends GrayPolicyOptions {
@@ -73,6 +74,8 @@ export function grayServerMiddleware(options: GrayServerMiddlewareOptions = {}):
         // A stage nice-grpc cannot carry (only from a faulty resolve) is not echoed.
       }
     }
+    // For forwardGrayMetadata(context.metadata): the decision, not a re-read of the raw metadata.
+    recordNiceCallContext(context.metadata, ctx);
     const next: CallContext & GrayCallContextExt = { ...context, gray: ctx };
     const request = call.requestStream ? bindAsyncIterable(call.request, ctx) : call.request;
     // Creating the handler's generator runs none of its code; every step then runs inside ctx.

