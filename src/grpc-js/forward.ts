@@ -7,7 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Metadata } from '@grpc/grpc-js';
 import { extractGrayContext } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
-import { isSharedContext, resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { isSharedContext, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { policyForCallOptions } from '../core/policy-cache.js';
 import { getCallGrayContext } from './call-context.js';
 import { grpcMetadataCarrier, isGrpcMetadata } from './carrier.js';
 
@@ -22,7 +23,7 @@ export interface ForwardGrayMetadataOptions extends GrayPolicyOptions {
   /**
    * Policy used to read a server call or incoming `Metadata` that no `grayServerInterceptor` saw (for
    * an intercepted call the interceptor's decision is forwarded and the policy is not used). Default:
-   * built from the options beside it or all defaults.
+   * built from the options beside it — once per options object — or all defaults.
    */
   readonly policy?: GrayPolicy;
   /** Replace keys `into` already holds. Default `false`. */
@@ -76,9 +77,11 @@ export function mergeIntoMetadata(ctx: GrayContext, md: Metadata, overwrite: boo
   return out ?? md;
 }
 
+const NOT_POLICY = ['overwrite'];
+
 /** The context of a call's incoming metadata: the interceptor's decision, else read with the options' policy. */
 function incomingContext(md: Metadata, options: ForwardGrayMetadataOptions | undefined): GrayContext {
-  return getCallGrayContext(md) ?? extractGrayContext(md, grpcMetadataCarrier, resolvePolicy(options));
+  return getCallGrayContext(md) ?? extractGrayContext(md, grpcMetadataCarrier, policyForCallOptions(options, NOT_POLICY));
 }
 
 /**

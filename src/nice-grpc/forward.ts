@@ -6,7 +6,8 @@
 import { Metadata } from 'nice-grpc-common';
 import { extractGrayContext } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
-import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import type { GrayPolicy, GrayPolicyOptions } from '../core/policy.js';
+import { policyForCallOptions } from '../core/policy-cache.js';
 import { decidedNiceCallContext } from './call-context.js';
 import { isNiceMetadata, niceMetadataCarrier } from './carrier.js';
 
@@ -29,7 +30,7 @@ export interface NiceForwardGrayMetadataOptions extends GrayPolicyOptions {
   /**
    * Policy used to read a `CallContext` or incoming `Metadata` that no `grayServerMiddleware` saw (for
    * a call it saw, its decision is forwarded and the policy is not used). Default: built from the
-   * options beside it or all defaults.
+   * options beside it — once per options object — or all defaults.
    */
   readonly policy?: GrayPolicy;
   /** Replace keys `into` already holds. Default `false`. */
@@ -59,9 +60,11 @@ export function mergeIntoNiceMetadata(ctx: GrayContext, md: Metadata | undefined
   return out ?? md;
 }
 
+const NOT_POLICY = ['overwrite'];
+
 /** The context of a call's incoming metadata: the middleware's decision, else read with the options' policy. */
 function incomingContext(md: Metadata, options: NiceForwardGrayMetadataOptions | undefined): GrayContext {
-  return decidedNiceCallContext(md) ?? extractGrayContext(md, niceMetadataCarrier, resolvePolicy(options));
+  return decidedNiceCallContext(md) ?? extractGrayContext(md, niceMetadataCarrier, policyForCallOptions(options, NOT_POLICY));
 }
 
 function sourceContext(source: NiceGrayForwardSource, options: NiceForwardGrayMetadataOptions | undefined): GrayContext | undefined {
