@@ -5,7 +5,7 @@
  */
 import type { CallContext, Metadata, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
 import { extractGrayContext } from '../core/carrier.js';
-import type { GrayContext } from '../core/context.js';
+import { grayStorage, type GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { bindAsyncGenerator, bindAsyncIterable } from '../core/bind-async.js';
@@ -36,6 +36,14 @@ export interface GrayCallContextExt {
 }
 
 type AnyGenerator<T> = AsyncGenerator<T, T | void, undefined>;
+
+function callNext<Req, Res>(
+  call: ServerMiddlewareCall<Req, Res, GrayCallContextExt>,
+  request: ServerMiddlewareCall<Req, Res, GrayCallContextExt>['request'],
+  context: CallContext & GrayCallContextExt,
+): AnyGenerator<Res> {
+  return call.next(request, context) as AnyGenerator<Res>;
+}
 
 /**
  * Creates a nice-grpc server middleware: `createServer().use(grayServerMiddleware())`.
@@ -78,8 +86,9 @@ export function grayServerMiddleware(options: GrayServerMiddlewareOptions = {}):
     recordNiceCallContext(context.metadata, ctx);
     const next: CallContext & GrayCallContextExt = { ...context, gray: ctx };
     const request = call.requestStream ? bindAsyncIterable(call.request, ctx) : call.request;
-    // Creating the handler's generator runs none of its code; every step then runs inside ctx.
-    const handler = call.next(request, next) as AnyGenerator<Res>;
+    // The next middleware is called inside ctx (a plain-function middleware runs code right away);
+    // every step of the generator it returns then runs inside ctx too.
+    const handler = grayStorage().run(ctx, callNext<Req, Res>, call, request, next);
     return bindAsyncGenerator(handler, ctx);
   };
 }

@@ -4,8 +4,8 @@
  * inside the context, and echoStage survives a handler that fails at once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Metadata, type CallContext } from 'nice-grpc-common';
-import { createGrayPolicy } from '../../src/index.js';
+import { Metadata, ServerError, Status, composeServerMiddleware, type CallContext, type ServerMiddleware } from 'nice-grpc-common';
+import { createGrayPolicy, getGrayContext } from '../../src/index.js';
 import { forwardGrayMetadata, grayServerMiddleware, type GrayCallContextExt, type GrayServerMiddlewareOptions, type NiceForwardGrayMetadataOptions } from '../../src/nice-grpc/index.js';
 import { callSignal, niceHopClient, probeHop, startNiceServer, type HopRecord, type NiceClient } from './helpers.js';
 
@@ -55,5 +55,43 @@ describe('forwardGrayMetadata on a nice-grpc call forwards what grayServerMiddle
     const hop = await forwarding({ policy, resolve: (ctx, md) => (md.get('x-user') === 'qa' ? createGrayPolicy().contextFor('canary') : ctx) });
     const reply = await hop.client.unary({ id: 'u' }, { metadata: Metadata({ 'x-user': 'qa' }), signal: callSignal() });
     expect(forwardedStages(reply.hops)).toEqual(['context:canary', 'metadata:canary']);
+  });
+});
+
+describe('grayServerMiddleware calls the next middleware inside the context', () => {
+  it('a plain-function middleware after it sees the stage when it is called', async () => {
+    const seen: string[] = [];
+    const plain: ServerMiddleware = (call, context) => {
+      seen.push(getGrayContext()?.stage ?? 'none');
+      return call.next(call.request, context);
+    };
+    // createServer().use(grayServerMiddleware()).use(plain)
+    const server = await startNiceServer(probeHop(), { middleware: composeServerMiddleware(grayServerMiddleware(), plain) });
+    const hop = niceHopClient(server.address, false);
+    open.push(hop, server);
+    await hop.client.unary({ id: 'u' }, { metadata: Metadata({ 'x-release-stage': 'canary' }), signal: callSignal() });
+    expect(seen).toEqual(['canary']);
+  });
+});
+
+describe('echoStage on a handler that fails at once', () => {
+  it('the client still gets the stage (headers or trailers)', async () => {
+    const server = await startNiceServer({
+      ...probeHop(),
+      async unary() {
+        throw new ServerError(Status.PERMISSION_DENIED, 'no');
+      },
+    }, { middleware: grayServerMiddleware({ echoStage: true }) });
+    const hop = niceHopClient(server.address, false);
+    open.push(hop, server);
+    let header: Metadata | undefined;
+    let trailer: Metadata | undefined;
+    await expect(hop.client.unary({ id: 'e' }, {
+      metadata: Metadata({ 'x-release-stage': 'canary' }),
+      signal: callSignal(),
+      onHeader: (md) => { header = md; },
+      onTrailer: (md) => { trailer = md; },
+    })).rejects.toMatchObject({ code: Status.PERMISSION_DENIED });
+    expect(header?.get('x-release-stage') ?? trailer?.get('x-release-stage')).toBe('canary');
   });
 });
