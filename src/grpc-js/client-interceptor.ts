@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, Requester, StatusObject } from '@grpc/grpc-js';
-import { getGrayContext, grayStorage, runOutsideGrayContext, type GrayContext } from '../core/context.js';
+import { bindGrayContext, getGrayContext, grayStorage, runOutsideGrayContext, type GrayContext } from '../core/context.js';
 import { mergeIntoMetadata } from './forward.js';
 
 /** Options of {@link grayClientInterceptor}. */
@@ -59,6 +59,21 @@ class NoContextListener implements InterceptingListener {
   }
 }
 
+/** grpc-js's per-message context (`MessageContext`, not exported by grpc-js under its own name). */
+type MessageContext = Parameters<grpc.InterceptingCall['sendMessageWithContext']>[0];
+
+/**
+ * The call the interceptor returns: a grpc-js `InterceptingCall` whose write callbacks run in the
+ * writer's context. grpc-js buffers a message while the connection is being set up and then calls
+ * its callback from the connection's async context — another request's, when that one opened it.
+ */
+class GrayInterceptingCall extends grpc.InterceptingCall {
+  override sendMessageWithContext(context: MessageContext, message: unknown): void {
+    const callback = context.callback;
+    super.sendMessageWithContext(callback === undefined ? context : { ...context, callback: bindGrayContext(callback) }, message);
+  }
+}
+
 /**
  * Creates a grpc-js client interceptor for `new Client(address, credentials, { interceptors: [...] })`
  * (or a per-call `interceptors` option — note that per-call interceptors *replace* the client's).
@@ -67,7 +82,7 @@ class NoContextListener implements InterceptingListener {
  * outgoing metadata (the caller's `Metadata` object is never modified); keys the caller set win.
  * Response metadata, messages and status callbacks run in the caller's context; for a call made
  * outside any gray context they run with none (never in the context of the request that happened
- * to open the connection).
+ * to open the connection). Stream write callbacks run in the context of the code that wrote.
  */
 export function grayClientInterceptor(options: GrayClientInterceptorOptions = {}): Interceptor {
   const overwrite = options.overwrite === true;
@@ -79,5 +94,5 @@ export function grayClientInterceptor(options: GrayClientInterceptorOptions = {}
       next(mergeIntoMetadata(ctx, metadata, overwrite), new GrayClientListener(ctx, listener as InterceptingListener));
     },
   };
-  return (callOptions, nextCall) => new grpc.InterceptingCall(nextCall(callOptions), requester);
+  return (callOptions, nextCall) => new GrayInterceptingCall(nextCall(callOptions), requester);
 }

@@ -131,3 +131,36 @@ describe('calls outside any gray context, on a channel a canary call opened', ()
     expect(seen).toBe('stable');
   });
 });
+
+describe('stream write callbacks on a channel that is still connecting', () => {
+  it('run in the writer\'s context (or none), not in the context of the call that opened the connection', async () => {
+    const server = await startServer({
+      clientStream: (call: grpc.ServerReadableStream<unknown, HopReply>, cb: grpc.sendUnaryData<HopReply>) => {
+        call.on('data', () => undefined);
+        call.on('end', () => cb(null, { id: 'c', hops: [received(call.metadata)] }));
+      },
+      unary: (call: grpc.ServerUnaryCall<unknown, HopReply>, cb: grpc.sendUnaryData<HopReply>) => cb(null, { id: 'u', hops: [received(call.metadata)] }),
+    }, { interceptors: [grayServerInterceptor()] });
+    const client = hopClient(server.address, { interceptors: [grayClientInterceptor()] });
+    const seen: string[] = [];
+    const downstream: Array<Promise<string>> = [];
+    const stream = (label: string) => new Promise<void>((resolve, reject) => {
+      const s = client.clientStream((err) => (err ? reject(err) : resolve()));
+      // The write is buffered until the connection is up; its callback then fires from the connection.
+      s.write({ id: label }, () => {
+        seen.push(`${label}:${now()}`);
+        downstream.push(new Promise((ok, fail) => client.unary({ id: label }, (err, res) => (err ? fail(err) : ok(`${label}:${res!.hops[0]!.stage || '(none)'}`)))));
+      });
+      s.end();
+    });
+    try {
+      // All three start in the same tick, before the connection exists; the canary call starts first.
+      await Promise.all([runWithStage('canary', () => stream('canary')), runWithStage('stable', () => stream('stable')), stream('none')]);
+      expect(seen.sort()).toEqual(['canary:canary', 'none:none', 'stable:stable']);
+      expect((await Promise.all(downstream)).sort()).toEqual(['canary:canary', 'none:(none)', 'stable:stable']);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
