@@ -5,22 +5,47 @@
  */
 import type { Metadata } from '@grpc/grpc-js';
 import type { GrayContext } from '../core/context.js';
-import { isGrpcMetadata } from './carrier.js';
+import type { GrayPolicy } from '../core/policy.js';
+import { isPolicyKey } from '../core/policy-keys.js';
+import { grpcMetadataCarrier, isGrpcMetadata } from './carrier.js';
+
+/** What the interceptor decided for one call, and the policy it decided with. Internal. */
+export interface DecidedCall {
+  /** The call's context. */
+  readonly ctx: GrayContext;
+  /** The policy of the interceptor that decided it. */
+  readonly policy: GrayPolicy;
+}
 
 // Keyed by the incoming Metadata object grpc-js creates per call and hands, unchanged, to the handler
 // as `call.metadata`. A Symbol.for slot, so the ESM and CommonJS copies of graylane share it (the
 // interceptor may come from one, forwardGrayMetadata from the other).
 const SLOT = Symbol.for('graylane.grpc-js.call-contexts.v1');
-type Slot = { [SLOT]?: WeakMap<Metadata, GrayContext> };
-let decided: WeakMap<Metadata, GrayContext> | undefined;
+type Slot = { [SLOT]?: WeakMap<Metadata, DecidedCall> };
+let decided: WeakMap<Metadata, DecidedCall> | undefined;
 
-function table(): WeakMap<Metadata, GrayContext> {
+function table(): WeakMap<Metadata, DecidedCall> {
   return (decided ??= (globalThis as Slot)[SLOT] ??= new WeakMap());
 }
 
-/** Records the context the interceptor decided for the call whose incoming metadata is `md`. Internal. */
-export function recordCallContext(md: Metadata, ctx: GrayContext): void {
-  table().set(md, ctx);
+/** Records what the interceptor decided for the call whose incoming metadata is `md`. Internal. */
+export function recordCallContext(md: Metadata, ctx: GrayContext, policy: GrayPolicy): void {
+  table().set(md, { ctx, policy });
+}
+
+/** What an interceptor decided for the call whose incoming metadata is `md`, if `md` is one. Internal. */
+export function decidedCall(md: Metadata): DecidedCall | undefined {
+  decided ??= (globalThis as Slot)[SLOT];
+  return decided?.get(md);
+}
+
+/**
+ * Removes from `md` (in place) every key the deciding policy governs: a handler that passes its
+ * incoming metadata on must not pass on the caller's own stage, alias or extra keys — only what the
+ * interceptor decided is added back. Internal.
+ */
+export function stripPolicyKeys(md: Metadata, policy: GrayPolicy): void {
+  for (const key of [...grpcMetadataCarrier.keys!(md)]) if (isPolicyKey(policy, key)) md.remove(key);
 }
 
 /**
@@ -37,7 +62,6 @@ export function recordCallContext(md: Metadata, ctx: GrayContext): void {
  */
 export function getCallGrayContext(call: { readonly metadata: Metadata } | Metadata): GrayContext | undefined {
   if (typeof call !== 'object' || call === null) return undefined;
-  if (isGrpcMetadata(call)) return table().get(call);
-  const md = (call as { metadata?: unknown }).metadata;
-  return isGrpcMetadata(md) ? table().get(md) : undefined;
+  const md = isGrpcMetadata(call) ? call : (call as { metadata?: unknown }).metadata;
+  return isGrpcMetadata(md) ? decidedCall(md)?.ctx : undefined;
 }

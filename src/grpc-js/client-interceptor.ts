@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, Requester, StatusObject } from '@grpc/grpc-js';
 import { bindGrayContext, getGrayContext, grayStorage, runOutsideGrayContext, type GrayContext } from '../core/context.js';
+import { decidedCall, stripPolicyKeys } from './call-context.js';
 import { mergeIntoMetadata } from './forward.js';
 
 /** Options of {@link grayClientInterceptor}. */
@@ -80,6 +81,9 @@ class GrayInterceptingCall extends grpc.InterceptingCall {
  *
  * When a call starts inside a gray context, the context's entries are added to a copy of the
  * outgoing metadata (the caller's `Metadata` object is never modified); keys the caller set win.
+ * Outgoing metadata that is a server call's incoming `Metadata` passed on as-is (`call.metadata`)
+ * is the exception: the keys the server's policy governs are the remote caller's, not yours, so
+ * they are dropped and that call's decided context (or the current one) is sent instead.
  * Response metadata, messages and status callbacks run in the caller's context; for a call made
  * outside any gray context they run with none (never in the context of the request that happened
  * to open the connection). Stream write callbacks run in the context of the code that wrote.
@@ -89,7 +93,15 @@ export function grayClientInterceptor(options: GrayClientInterceptorOptions = {}
   // One requester for every call: start() reads the caller's context synchronously.
   const requester: Partial<Requester> = {
     start(metadata, listener, next) {
-      const ctx = getGrayContext();
+      let ctx = getGrayContext();
+      const incoming = decidedCall(metadata);
+      if (incoming !== undefined) {
+        // A server call's incoming metadata passed on as-is: its gray keys are the caller's claims,
+        // not keys set here. Drop them; the decided (or current) context is added below.
+        metadata = metadata.clone();
+        stripPolicyKeys(metadata, incoming.policy);
+        ctx ??= incoming.ctx;
+      }
       if (ctx === undefined) return next(metadata, new NoContextListener(listener as InterceptingListener));
       next(mergeIntoMetadata(ctx, metadata, overwrite), new GrayClientListener(ctx, listener as InterceptingListener));
     },

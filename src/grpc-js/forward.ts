@@ -9,7 +9,7 @@ import { extractGrayContext } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
 import { isSharedContext, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { policyForCallOptions } from '../core/policy-cache.js';
-import { getCallGrayContext } from './call-context.js';
+import { decidedCall, getCallGrayContext, stripPolicyKeys } from './call-context.js';
 import { grpcMetadataCarrier, isGrpcMetadata } from './carrier.js';
 
 /** What {@link forwardGrayMetadata} forwards from: a context, a server call, incoming metadata, or nothing. */
@@ -94,7 +94,9 @@ function incomingContext(md: Metadata, options: ForwardGrayMetadataOptions | und
  *
  * @param source - a `GrayContext`; a grpc-js server call (anything with `.metadata`); incoming
  *   `Metadata`; or nothing, for the current context.
- * @param into - metadata to add to (modified in place; its own keys are kept). Default: a new `Metadata`.
+ * @param into - metadata to add to (modified in place; its own keys are kept — except in a server
+ *   call's incoming `Metadata`, whose keys governed by the server's policy are the remote caller's and
+ *   are replaced). Default: a new `Metadata`.
  * @param options - `overwrite` (default `false`) and the policy for calls no interceptor saw.
  * @example
  * client.getPrice(req, forwardGrayMetadata(call), (err, res) => { ... });
@@ -109,6 +111,12 @@ export function forwardGrayMetadata(source?: GrayForwardSource, into?: Metadata,
     ctx = source;
   } else if (isGrpcMetadata((source as { metadata?: unknown }).metadata)) {
     ctx = incomingContext((source as { metadata: Metadata }).metadata, options);
+  }
+  if (into !== undefined) {
+    // Adding to a server call's own incoming metadata: the remote caller's gray keys are not "keys
+    // into already holds" to keep; only the decided context goes out.
+    const incoming = decidedCall(into);
+    if (incoming !== undefined) stripPolicyKeys(into, incoming.policy);
   }
   if (ctx === undefined) return into ?? new grpc.Metadata();
   // A fresh Metadata: copy the context's prebuilt one (no per-key checks, no re-validation).

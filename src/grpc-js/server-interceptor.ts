@@ -68,7 +68,7 @@ class GrayServerListener {
     }
     this.ctx = ctx;
     // For forwardGrayMetadata(call) / getCallGrayContext(call): the handler's call.metadata is md.
-    recordCallContext(md, ctx);
+    recordCallContext(md, ctx, policy);
     grayStorage().run(ctx, forwardMetadata, this.next, md);
   }
 

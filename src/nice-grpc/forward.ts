@@ -8,7 +8,7 @@ import { extractGrayContext } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
 import type { GrayPolicy, GrayPolicyOptions } from '../core/policy.js';
 import { policyForCallOptions } from '../core/policy-cache.js';
-import { decidedNiceCallContext } from './call-context.js';
+import { decidedNiceCall, stripNicePolicyKeys } from './call-context.js';
 import { isNiceMetadata, niceMetadataCarrier } from './carrier.js';
 
 /**
@@ -64,7 +64,7 @@ const NOT_POLICY = ['overwrite'];
 
 /** The context of a call's incoming metadata: the middleware's decision, else read with the options' policy. */
 function incomingContext(md: Metadata, options: NiceForwardGrayMetadataOptions | undefined): GrayContext {
-  return decidedNiceCallContext(md) ?? extractGrayContext(md, niceMetadataCarrier, policyForCallOptions(options, NOT_POLICY));
+  return decidedNiceCall(md)?.ctx ?? extractGrayContext(md, niceMetadataCarrier, policyForCallOptions(options, NOT_POLICY));
 }
 
 function sourceContext(source: NiceGrayForwardSource, options: NiceForwardGrayMetadataOptions | undefined): GrayContext | undefined {
@@ -90,7 +90,8 @@ function sourceContext(source: NiceGrayForwardSource, options: NiceForwardGrayMe
  *   `grayServerMiddleware` set it, else its `.metadata`); incoming `Metadata`; or nothing,
  *   for the current context. Anything else forwards nothing. Never throws on bad input.
  * @param into - metadata to add to (modified in place; its own keys are kept unless
- *   `options.overwrite`). Default: a new `Metadata`.
+ *   `options.overwrite` — except in a server call's incoming `Metadata`, whose keys governed by the
+ *   middleware's policy are the remote caller's and are replaced). Default: a new `Metadata`.
  * @param options - policy used to read a `CallContext`/`Metadata` no middleware saw (default: all defaults), `overwrite` (default `false`).
  * @example
  * const reply = await pricing.quote(req, { metadata: forwardGrayMetadata(context) });
@@ -98,6 +99,10 @@ function sourceContext(source: NiceGrayForwardSource, options: NiceForwardGrayMe
 export function forwardGrayMetadata(source?: NiceGrayForwardSource, into?: Metadata, options?: NiceForwardGrayMetadataOptions): Metadata {
   const md = into ?? Metadata();
   const ctx = sourceContext(source, options);
+  // Adding to a server call's own incoming metadata: the remote caller's gray keys are not "keys
+  // into already holds" to keep; only the decided context goes out.
+  const incoming = into === undefined ? undefined : decidedNiceCall(into);
+  if (incoming !== undefined) stripNicePolicyKeys(md, incoming.policy);
   if (ctx === undefined) return md;
   const overwrite = options?.overwrite === true;
   const entries = ctx.entries;

@@ -83,7 +83,7 @@ export function grayServerMiddleware(options: GrayServerMiddlewareOptions = {}):
       }
     }
     // For forwardGrayMetadata(context.metadata): the decision, not a re-read of the raw metadata.
-    recordNiceCallContext(context.metadata, ctx);
+    recordNiceCallContext(context.metadata, ctx, policy);
     const next: CallContext & GrayCallContextExt = { ...context, gray: ctx };
     const request = call.requestStream ? bindAsyncIterable(call.request, ctx) : call.request;
     // The next middleware is called inside ctx (a plain-function middleware runs code right away);

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrayPolicy, type GrayContext } from '../../src/index.js';
-import { forwardGrayMetadata, getCallGrayContext, grayServerInterceptor, type ForwardGrayMetadataOptions } from '../../src/grpc-js/index.js';
+import { forwardGrayMetadata, getCallGrayContext, grayClientInterceptor, grayServerInterceptor, type ForwardGrayMetadataOptions } from '../../src/grpc-js/index.js';
 import { collect, hopClient, startServer, unary, type HopClient, type HopRecord, type HopReply, type RunningServer } from '../helpers/grpc.js';
 
 /** The option sets a handler may pass; none of them may change what an intercepted call forwards. */
@@ -132,5 +132,59 @@ describe('forwardGrayMetadata(call) forwards what grayServerInterceptor decided'
     expect(getCallGrayContext({ metadata: metadata({ 'x-release-stage': 'canary' }) })).toBeUndefined();
     expect(getCallGrayContext(undefined as unknown as grpc.Metadata)).toBeUndefined();
     expect(getCallGrayContext({} as unknown as grpc.Metadata)).toBeUndefined();
+  });
+});
+
+describe('a handler that passes its incoming metadata on as the outgoing metadata (a common shortcut)', () => {
+  const servers: RunningServer[] = [];
+  const clients: HopClient[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const s of servers) await s.close();
+  });
+
+  /** edge (given interceptor) → raw downstream that reports the x-release-stage and authorization it received. */
+  async function edgeChain(edge: grpc.ServerInterceptor): Promise<HopClient> {
+    const raw = await startServer({
+      unary: (call: grpc.ServerUnaryCall<unknown, HopReply>, cb: grpc.sendUnaryData<HopReply>) =>
+        cb(null, { id: 'raw', hops: [{ service: 'raw', instance: call.metadata.get('authorization').join(','), stage: call.metadata.get('x-release-stage').join(','), explicit: false, phase: call.metadata.get('x-gray-user').join(',') }] }),
+    });
+    const down = hopClient(raw.address, { interceptors: [grayClientInterceptor()] });
+    const front = await startServer({
+      unary: (call: grpc.ServerUnaryCall<unknown, HopReply>, cb: grpc.sendUnaryData<HopReply>) =>
+        // The shortcut: forward every incoming header (auth included) by passing call.metadata on.
+        down.unary({ id: 'x' }, call.metadata, (err, res) => (err ? cb(err) : cb(null, res!))),
+    }, { interceptors: [edge] });
+    const client = hopClient(front.address);
+    servers.push(raw, front);
+    clients.push(down, client);
+    return client;
+  }
+
+  it('the interceptor decision replaces the caller\'s gray keys: a spoofed canary does not get past an untrusting edge', async () => {
+    const client = await edgeChain(grayServerInterceptor({ trustIncoming: false, keyPrefix: 'x-gray-' }));
+    const reply = await unary(client, { id: '1' }, metadata({ 'x-release-stage': 'canary', authorization: 'Bearer t', 'x-gray-user': 'u1' }));
+    expect(reply.hops[0]).toMatchObject({ stage: '', instance: 'Bearer t', phase: 'u1' });
+  });
+
+  it('forwardGrayMetadata(call, call.metadata) replaces the caller\'s gray keys in place, keeps the rest', async () => {
+    const server = await startServer({
+      unary: (call: grpc.ServerUnaryCall<unknown, HopReply>, cb: grpc.sendUnaryData<HopReply>) => {
+        const out = forwardGrayMetadata(call, call.metadata);
+        cb(null, { id: 'f', hops: [{ service: 'f', instance: out.get('authorization').join(','), stage: out.get('x-release-stage').join(','), explicit: out === call.metadata, phase: out.get('x-gray-user').join(',') }] });
+      },
+    }, { interceptors: [grayServerInterceptor({ trustIncoming: false, keyPrefix: 'x-gray-' })] });
+    servers.push(server);
+    const client = hopClient(server.address);
+    clients.push(client);
+    const reply = await unary(client, { id: '1' }, metadata({ 'x-release-stage': 'canary', authorization: 'Bearer t', 'x-gray-user': 'u1' }));
+    expect(reply.hops[0]).toMatchObject({ stage: '', instance: 'Bearer t', phase: 'u1', explicit: true });
+  });
+
+  it('a stage the resolver decided goes out even when the caller sent another one', async () => {
+    const canary = createGrayPolicy().contextFor('canary');
+    const client = await edgeChain(grayServerInterceptor({ trustIncoming: false, resolve: (ctx, md) => (md.get('x-user')[0] === 'qa' ? canary : ctx) }));
+    const reply = await unary(client, { id: '1' }, metadata({ 'x-release-stage': 'blue', 'x-user': 'qa' }));
+    expect(reply.hops[0]!.stage).toBe('canary');
   });
 });

@@ -95,3 +95,50 @@ describe('echoStage on a handler that fails at once', () => {
     expect(header?.get('x-release-stage') ?? trailer?.get('x-release-stage')).toBe('canary');
   });
 });
+
+describe('a handler that passes its incoming metadata on as-is ({ metadata: context.metadata })', () => {
+  /** A raw downstream (no middleware) replying with the stage, authorization and x-gray-user it received. */
+  async function rawDownstream(): Promise<NiceClient> {
+    const server = await startNiceServer({
+      ...probeHop(),
+      async unary(req, context) {
+        const md = context.metadata;
+        return { id: req.id, hops: [{ service: 'raw', instance: md.get('authorization') ?? '', stage: md.get('x-release-stage') ?? '', explicit: false, phase: md.get('x-gray-user') ?? '' }] };
+      },
+    });
+    const hop = niceHopClient(server.address, true);
+    open.push(hop, server);
+    return hop;
+  }
+
+  it('grayClientMiddleware sends the decided context, not the remote caller\'s gray keys; other keys pass', async () => {
+    const down = await rawDownstream();
+    const edge = await startNiceServer({
+      ...probeHop(),
+      async unary(req, context) {
+        return down.client.unary(req, { metadata: context.metadata, signal: callSignal() });
+      },
+    }, { middleware: grayServerMiddleware({ trustIncoming: false, keyPrefix: 'x-gray-' }) });
+    const hop = niceHopClient(edge.address, false);
+    open.push(hop, edge);
+    const reply = await hop.client.unary({ id: 'p' }, { metadata: Metadata({ 'x-release-stage': 'canary', authorization: 'Bearer t', 'x-gray-user': 'u1' }), signal: callSignal() });
+    expect(reply.hops[0]).toMatchObject({ stage: '', instance: 'Bearer t', phase: 'u1' });
+  });
+
+  it('forwardGrayMetadata(context, context.metadata) replaces the remote caller\'s gray keys in place', async () => {
+    const down = await rawDownstream();
+    const edge = await startNiceServer({
+      ...probeHop(),
+      async unary(req, context) {
+        // A client without grayClientMiddleware: only what forwardGrayMetadata wrote goes out.
+        return down.client.unary(req, { metadata: forwardGrayMetadata(context, context.metadata), signal: callSignal() });
+      },
+    }, { middleware: grayServerMiddleware({ policy: createGrayPolicy({ trustIncoming: false }), resolve: (ctx, md) => (md.get('x-user') === 'qa' ? createGrayPolicy().contextFor('canary') : ctx) }) });
+    const hop = niceHopClient(edge.address, false);
+    open.push(hop, edge);
+    const qa = await hop.client.unary({ id: 'q' }, { metadata: Metadata({ 'x-release-stage': 'blue', 'x-user': 'qa' }), signal: callSignal() });
+    expect(qa.hops[0]!.stage).toBe('canary');
+    const spoof = await hop.client.unary({ id: 's' }, { metadata: Metadata({ 'x-release-stage': 'canary' }), signal: callSignal() });
+    expect(spoof.hops[0]!.stage).toBe('');
+  });
+});
