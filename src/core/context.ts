@@ -80,11 +80,28 @@ export function runWithStage<R>(stage: string, fn: () => R, policy: GrayPolicy =
 }
 
 /**
+ * Runs `fn` (with `args`) with NO gray context: `getGrayContext()` is `undefined` inside it and in
+ * everything it starts. Internal: for callbacks a library would otherwise run in a stranger's context.
+ * Creates no store when none exists yet (then no context can be current).
+ */
+export function runOutsideGrayContext<R, A extends unknown[]>(fn: (...args: A) => R, ...args: A): R {
+  const storage = local ?? (globalThis as Slot)[SLOT];
+  if (storage === undefined) return fn(...args);
+  return storage.run(undefined as unknown as GrayContext, fn, ...args);
+}
+
+/**
  * Returns a function that always runs `fn` inside `ctx` (default: the context current at bind time),
  * for callbacks that a library calls later from an unrelated context (event emitters, pools, timers).
+ * Bound outside any context (and with no `ctx`), it runs `fn` with NO context, whatever context the
+ * caller of the bound function is in: a callback never inherits a stranger's request.
  */
 export function bindGrayContext<A extends unknown[], R>(fn: (...args: A) => R, ctx: GrayContext | undefined = getGrayContext()): (...args: A) => R {
-  if (ctx === undefined) return fn;
+  if (ctx === undefined) {
+    return function unbound(this: unknown, ...args: A): R {
+      return runOutsideGrayContext(() => fn.apply(this, args));
+    };
+  }
   const storage = grayStorage();
   return function bound(this: unknown, ...args: A): R {
     return storage.run(ctx, () => fn.apply(this, args));

@@ -7,15 +7,24 @@ import * as grpc from '@grpc/grpc-js';
 import type { Metadata } from '@grpc/grpc-js';
 import { extractGrayContext } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
-import { isSharedContext, resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { isSharedContext, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { policyForCallOptions } from '../core/policy-cache.js';
+import { decidedCall, getCallGrayContext, stripPolicyKeys } from './call-context.js';
 import { grpcMetadataCarrier, isGrpcMetadata } from './carrier.js';
 
 /** What {@link forwardGrayMetadata} forwards from: a context, a server call, incoming metadata, or nothing. */
 export type GrayForwardSource = GrayContext | { readonly metadata: Metadata } | Metadata | undefined;
 
-/** Options of {@link forwardGrayMetadata}: the policy used when reading a call or `Metadata`. */
+/**
+ * Options of {@link forwardGrayMetadata}: the policy used when reading a call or `Metadata` that no
+ * `grayServerInterceptor` saw, and `overwrite`.
+ */
 export interface ForwardGrayMetadataOptions extends GrayPolicyOptions {
-  /** Policy used to read a server call or incoming `Metadata`. Default: built from the options (all defaults). */
+  /**
+   * Policy used to read a server call or incoming `Metadata` that no `grayServerInterceptor` saw (for
+   * an intercepted call the interceptor's decision is forwarded and the policy is not used). Default:
+   * built from the options beside it — once per options object — or all defaults.
+   */
   readonly policy?: GrayPolicy;
   /** Replace keys `into` already holds. Default `false`. */
   readonly overwrite?: boolean;
@@ -68,12 +77,27 @@ export function mergeIntoMetadata(ctx: GrayContext, md: Metadata, overwrite: boo
   return out ?? md;
 }
 
+const NOT_POLICY = ['overwrite'];
+
+/** The context of a call's incoming metadata: the interceptor's decision, else read with the options' policy. */
+function incomingContext(md: Metadata, options: ForwardGrayMetadataOptions | undefined): GrayContext {
+  return getCallGrayContext(md) ?? extractGrayContext(md, grpcMetadataCarrier, policyForCallOptions(options, NOT_POLICY));
+}
+
 /**
  * Builds the grpc-js `Metadata` to pass on to a downstream call.
  *
+ * For a server call (or its incoming `Metadata`) that `grayServerInterceptor` saw, this forwards
+ * exactly the context the interceptor decided — after `trustIncoming`, the allowlist and any
+ * `resolve` — whatever policy options are passed. A call no interceptor saw is read from its raw
+ * metadata with the policy of `options` (default: all defaults, which trust the caller).
+ *
  * @param source - a `GrayContext`; a grpc-js server call (anything with `.metadata`); incoming
  *   `Metadata`; or nothing, for the current context.
- * @param into - metadata to add to (modified in place; its own keys are kept). Default: a new `Metadata`.
+ * @param into - metadata to add to (modified in place; its own keys are kept — except in a server
+ *   call's incoming `Metadata`, whose keys governed by the server's policy are the remote caller's and
+ *   are replaced). Default: a new `Metadata`.
+ * @param options - `overwrite` (default `false`) and the policy for calls no interceptor saw.
  * @example
  * client.getPrice(req, forwardGrayMetadata(call), (err, res) => { ... });
  */
@@ -82,11 +106,17 @@ export function forwardGrayMetadata(source?: GrayForwardSource, into?: Metadata,
   if (source === undefined) {
     ctx = getGrayContext();
   } else if (isGrpcMetadata(source)) {
-    ctx = extractGrayContext(source, grpcMetadataCarrier, resolvePolicy(options));
+    ctx = incomingContext(source, options);
   } else if (isContext(source)) {
     ctx = source;
   } else if (isGrpcMetadata((source as { metadata?: unknown }).metadata)) {
-    ctx = extractGrayContext((source as { metadata: Metadata }).metadata, grpcMetadataCarrier, resolvePolicy(options));
+    ctx = incomingContext((source as { metadata: Metadata }).metadata, options);
+  }
+  if (into !== undefined) {
+    // Adding to a server call's own incoming metadata: the remote caller's gray keys are not "keys
+    // into already holds" to keep; only the decided context goes out.
+    const incoming = decidedCall(into);
+    if (incoming !== undefined) stripPolicyKeys(into, incoming.policy);
   }
   if (ctx === undefined) return into ?? new grpc.Metadata();
   // A fresh Metadata: copy the context's prebuilt one (no per-key checks, no re-validation).

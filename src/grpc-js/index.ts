@@ -1,6 +1,6 @@
 /**
- * graylane for `@grpc/grpc-js`: server interceptor, client interceptor, `forwardGrayMetadata` and
- * the `Metadata` carrier.
+ * graylane for `@grpc/grpc-js`: server interceptor, client interceptor, `forwardGrayMetadata`,
+ * `getCallGrayContext` and the `Metadata` carrier.
  * @packageDocumentation
  */
 export { grayServerInterceptor } from './server-interceptor.js';
@@ -8,5 +8,6 @@ export type { GrayServerInterceptorOptions } from './server-interceptor.js';
 export { grayClientInterceptor } from './client-interceptor.js';
 export type { GrayClientInterceptorOptions } from './client-interceptor.js';
 export { forwardGrayMetadata } from './forward.js';
+export { getCallGrayContext } from './call-context.js';
 export type { GrayForwardSource, ForwardGrayMetadataOptions } from './forward.js';
 export { grpcMetadataCarrier } from './carrier.js';

@@ -10,6 +10,7 @@ import { grayStorage, type GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { grpcMetadataCarrier } from './carrier.js';
+import { recordCallContext } from './call-context.js';
 
 /** Options of {@link grayServerInterceptor}: a policy (or its options) plus server settings. */
 export interface GrayServerInterceptorOptions extends GrayPolicyOptions {
@@ -17,7 +18,8 @@ export interface GrayServerInterceptorOptions extends GrayPolicyOptions {
   readonly policy?: GrayPolicy;
   /**
    * Echo the resolved stage in the response headers under the stage key (handy with curl and
-   * grpcurl). A value the handler set itself is kept. Default `false`.
+   * grpcurl) — in the trailers of a trailers-only reply (a call that fails before sending headers).
+   * A value the handler set itself is kept. Default `false`.
    */
   readonly echoStage?: boolean;
   /**
@@ -65,6 +67,8 @@ class GrayServerListener {
       }
     }
     this.ctx = ctx;
+    // For forwardGrayMetadata(call) / getCallGrayContext(call): the handler's call.metadata is md.
+    recordCallContext(md, ctx, policy);
     grayStorage().run(ctx, forwardMetadata, this.next, md);
   }
 
@@ -91,6 +95,13 @@ interface InterceptorState {
   readonly resolve: GrayServerInterceptorOptions['resolve'];
 }
 
+/** A copy of `md` (or a new Metadata) holding `key: stage`, unless `md` already holds `key`. */
+function withEcho(md: Metadata | undefined, key: string, stage: string): Metadata {
+  const out = md === undefined ? new grpc.Metadata() : md.clone();
+  if (out.get(key).length === 0) out.set(key, stage);
+  return out;
+}
+
 /** Throws when the installed grpc-js has no server interceptors (before 1.10.0 they are silently ignored). */
 export function assertServerInterceptorSupport(): void {
   if (typeof (grpc as { ServerInterceptingCall?: unknown }).ServerInterceptingCall !== 'function') {
@@ -106,7 +117,8 @@ export function assertServerInterceptorSupport(): void {
  * The handler of every call type sees the gray context (`getGrayContext()`, `getReleaseStage()`):
  * at entry, after `await`, in `'data'`, `'end'` and `'cancelled'` listeners — isolated between
  * concurrent calls. Downstream calls made through `grayClientInterceptor` or `forwardGrayMetadata()`
- * carry it on.
+ * carry it on; `forwardGrayMetadata(call)` and `getCallGrayContext(call)` return exactly the context
+ * decided here for that call.
  *
  * @throws GrayConfigError for bad policy options, or when grpc-js is older than 1.10.0.
  */
@@ -124,11 +136,17 @@ export function grayServerInterceptor(options: GrayServerInterceptorOptions = {}
       start.call(call, listener);
     };
     if (echoKey !== undefined) {
+      const stage = (): string => (listener?.context ?? state.policy.defaultContext).stage;
+      let headersSent = false;
       const sendMetadata = call.sendMetadata;
       call.sendMetadata = (md) => {
-        const out = md.clone();
-        if (out.get(echoKey).length === 0) out.set(echoKey, (listener?.context ?? state.policy.defaultContext).stage);
-        sendMetadata.call(call, out);
+        headersSent = true;
+        sendMetadata.call(call, withEcho(md, echoKey, stage()));
+      };
+      // A call that fails before sending headers gets a trailers-only reply: echo the stage there.
+      const sendStatus = call.sendStatus;
+      call.sendStatus = (status) => {
+        sendStatus.call(call, headersSent ? status : { ...status, metadata: withEcho(status.metadata ?? undefined, echoKey, stage()) });
       };
     }
     // The patched call is returned as-is; grpc-js only needs the ServerInterceptingCallInterface shape.

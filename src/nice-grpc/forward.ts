@@ -6,7 +6,9 @@
 import { Metadata } from 'nice-grpc-common';
 import { extractGrayContext } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
-import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import type { GrayPolicy, GrayPolicyOptions } from '../core/policy.js';
+import { policyForCallOptions } from '../core/policy-cache.js';
+import { decidedNiceCall, stripNicePolicyKeys } from './call-context.js';
 import { isNiceMetadata, niceMetadataCarrier } from './carrier.js';
 
 /**
@@ -20,9 +22,16 @@ export type NiceGrayForwardSource =
   | Metadata
   | undefined;
 
-/** Options of {@link forwardGrayMetadata}: the policy used when reading a `CallContext` or `Metadata`. */
+/**
+ * Options of {@link forwardGrayMetadata}: the policy used when reading a `CallContext` or `Metadata`
+ * that no `grayServerMiddleware` saw, and `overwrite`.
+ */
 export interface NiceForwardGrayMetadataOptions extends GrayPolicyOptions {
-  /** Policy used to read a `CallContext` without `.gray`, or incoming `Metadata`. Default: built from the options (all defaults). */
+  /**
+   * Policy used to read a `CallContext` or incoming `Metadata` that no `grayServerMiddleware` saw (for
+   * a call it saw, its decision is forwarded and the policy is not used). Default: built from the
+   * options beside it — once per options object — or all defaults.
+   */
   readonly policy?: GrayPolicy;
   /** Replace keys `into` already holds. Default `false`. */
   readonly overwrite?: boolean;
@@ -51,32 +60,49 @@ export function mergeIntoNiceMetadata(ctx: GrayContext, md: Metadata | undefined
   return out ?? md;
 }
 
+const NOT_POLICY = ['overwrite'];
+
+/** The context of a call's incoming metadata: the middleware's decision, else read with the options' policy. */
+function incomingContext(md: Metadata, options: NiceForwardGrayMetadataOptions | undefined): GrayContext {
+  return decidedNiceCall(md)?.ctx ?? extractGrayContext(md, niceMetadataCarrier, policyForCallOptions(options, NOT_POLICY));
+}
+
 function sourceContext(source: NiceGrayForwardSource, options: NiceForwardGrayMetadataOptions | undefined): GrayContext | undefined {
   if (source === undefined) return getGrayContext();
-  if (isNiceMetadata(source)) return extractGrayContext(source, niceMetadataCarrier, resolvePolicy(options));
+  if (isNiceMetadata(source)) return incomingContext(source, options);
   if (isContext(source)) return source;
   if (typeof source !== 'object' || source === null) return undefined;
   const call = source as { metadata?: unknown; gray?: unknown };
   if (isContext(call.gray)) return call.gray;
-  if (isNiceMetadata(call.metadata)) return extractGrayContext(call.metadata, niceMetadataCarrier, resolvePolicy(options));
+  if (isNiceMetadata(call.metadata)) return incomingContext(call.metadata, options);
   return undefined;
 }
 
 /**
  * Builds the nice-grpc `Metadata` to pass on to a downstream call (`{ metadata }` call option).
  *
+ * For a call `grayServerMiddleware` saw — its `CallContext` or the `context.metadata` — this forwards
+ * exactly the context the middleware decided (after `trustIncoming`, the allowlist and any
+ * `resolve`), whatever policy options are passed. Metadata no middleware saw is read with the
+ * policy of `options` (default: all defaults, which trust the caller).
+ *
  * @param source - a `GrayContext`; a nice-grpc server `CallContext` (its `.gray` when
- *   `grayServerMiddleware` set it, else read from `.metadata`); incoming `Metadata`; or nothing,
+ *   `grayServerMiddleware` set it, else its `.metadata`); incoming `Metadata`; or nothing,
  *   for the current context. Anything else forwards nothing. Never throws on bad input.
  * @param into - metadata to add to (modified in place; its own keys are kept unless
- *   `options.overwrite`). Default: a new `Metadata`.
- * @param options - policy used to read a `CallContext`/`Metadata` (default: all defaults), `overwrite` (default `false`).
+ *   `options.overwrite` — except in a server call's incoming `Metadata`, whose keys governed by the
+ *   middleware's policy are the remote caller's and are replaced). Default: a new `Metadata`.
+ * @param options - policy used to read a `CallContext`/`Metadata` no middleware saw (default: all defaults), `overwrite` (default `false`).
  * @example
  * const reply = await pricing.quote(req, { metadata: forwardGrayMetadata(context) });
  */
 export function forwardGrayMetadata(source?: NiceGrayForwardSource, into?: Metadata, options?: NiceForwardGrayMetadataOptions): Metadata {
   const md = into ?? Metadata();
   const ctx = sourceContext(source, options);
+  // Adding to a server call's own incoming metadata: the remote caller's gray keys are not "keys
+  // into already holds" to keep; only the decided context goes out.
+  const incoming = into === undefined ? undefined : decidedNiceCall(into);
+  if (incoming !== undefined) stripNicePolicyKeys(md, incoming.policy);
   if (ctx === undefined) return md;
   const overwrite = options?.overwrite === true;
   const entries = ctx.entries;

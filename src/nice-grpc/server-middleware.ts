@@ -5,11 +5,12 @@
  */
 import type { CallContext, Metadata, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
 import { extractGrayContext } from '../core/carrier.js';
-import type { GrayContext } from '../core/context.js';
+import { grayStorage, type GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { bindAsyncGenerator, bindAsyncIterable } from '../core/bind-async.js';
 import { niceMetadataCarrier } from './carrier.js';
+import { recordNiceCallContext } from './call-context.js';
 
 /** Options of {@link grayServerMiddleware}: a policy (or its options) plus server settings. */
 export interface GrayServerMiddlewareOptions extends GrayPolicyOptions {
@@ -35,6 +36,14 @@ export interface GrayCallContextExt {
 }
 
 type AnyGenerator<T> = AsyncGenerator<T, T | void, undefined>;
+
+function callNext<Req, Res>(
+  call: ServerMiddlewareCall<Req, Res, GrayCallContextExt>,
+  request: ServerMiddlewareCall<Req, Res, GrayCallContextExt>['request'],
+  context: CallContext & GrayCallContextExt,
+): AnyGenerator<Res> {
+  return call.next(request, context) as AnyGenerator<Res>;
+}
 
 /**
  * Creates a nice-grpc server middleware: `createServer().use(grayServerMiddleware())`.
@@ -73,10 +82,13 @@ export function grayServerMiddleware(options: GrayServerMiddlewareOptions = {}):
         // A stage nice-grpc cannot carry (only from a faulty resolve) is not echoed.
       }
     }
+    // For forwardGrayMetadata(context.metadata): the decision, not a re-read of the raw metadata.
+    recordNiceCallContext(context.metadata, ctx, policy);
     const next: CallContext & GrayCallContextExt = { ...context, gray: ctx };
     const request = call.requestStream ? bindAsyncIterable(call.request, ctx) : call.request;
-    // Creating the handler's generator runs none of its code; every step then runs inside ctx.
-    const handler = call.next(request, next) as AnyGenerator<Res>;
+    // The next middleware is called inside ctx (a plain-function middleware runs code right away);
+    // every step of the generator it returns then runs inside ctx too.
+    const handler = grayStorage().run(ctx, callNext<Req, Res>, call, request, next);
     return bindAsyncGenerator(handler, ctx);
   };
 }

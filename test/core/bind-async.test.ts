@@ -1,6 +1,7 @@
 /** Binding an async generator to a gray context: why the server middleware re-enters it on every step. */
 import { describe, expect, it } from 'vitest';
-import { createGrayPolicy, getReleaseStage, runWithGrayContext } from '../../src/index.js';
+import { EventEmitter } from 'node:events';
+import { bindGrayContext, createGrayPolicy, getGrayContext, getReleaseStage, runWithGrayContext, runWithStage } from '../../src/index.js';
 import { bindAsyncGenerator, bindAsyncIterable } from '../../src/core/bind-async.js';
 
 const canary = createGrayPolicy().contextFor('canary');
@@ -66,5 +67,25 @@ describe('bindAsyncGenerator', () => {
     }
     for await (const s of outer()) out.push(s);
     expect(out).toEqual(Array<string>(6).fill('canary'));
+  });
+});
+
+describe('bindGrayContext outside any context', () => {
+  it('binds "no context": the callback never runs in the context of whoever calls it', async () => {
+    const emitter = new EventEmitter();
+    const seen: string[] = [];
+    // Bound outside any request (e.g. at startup), fired later from inside a canary request.
+    emitter.on('event', bindGrayContext(() => {
+      seen.push(`sync:${getGrayContext()?.stage ?? 'none'}`);
+      void Promise.resolve().then(() => seen.push(`async:${getGrayContext()?.stage ?? 'none'}`));
+    }));
+    runWithStage('canary', () => emitter.emit('event'));
+    await tick();
+    expect(seen).toEqual(['sync:none', 'async:none']);
+  });
+
+  it('keeps this and arguments, and returns the result', () => {
+    const target = { n: 2, times: bindGrayContext(function (this: { n: number }, k: number) { return this.n * k; }) };
+    expect(runWithStage('canary', () => target.times(3))).toBe(6);
   });
 });

@@ -45,6 +45,39 @@ describe('grayServerInterceptor options', () => {
     expect(headers.get('x-release-stage')).toEqual(['canary']);
   });
 
+  it('echoStage also on trailers-only error replies (a handler that fails at once)', async () => {
+    const denied = { code: grpc.status.PERMISSION_DENIED, details: 'no' };
+    server = await startServer({
+      ...hopImpl('svc'),
+      unary: (_call: unknown, cb: grpc.sendUnaryData<HopReply>) => cb(denied),
+      serverStream: (call: grpc.ServerWritableStream<unknown, HopReply>) => call.emit('error', denied),
+    }, { interceptors: [grayServerInterceptor({ echoStage: true })] });
+    client = hopClient(server.address);
+    const unaryErr = await new Promise<grpc.ServiceError>((resolve) => client!.unary({ id: 'e' }, withStage('canary'), (err) => resolve(err!)));
+    expect(unaryErr.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(unaryErr.metadata.get('x-release-stage')).toEqual(['canary']);
+    const streamErr = await new Promise<grpc.ServiceError>((resolve) => {
+      const stream = client!.serverStream({ id: 's' }, withStage('canary'));
+      stream.on('data', () => undefined);
+      stream.on('error', resolve);
+    });
+    expect(streamErr.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(streamErr.metadata.get('x-release-stage')).toEqual(['canary']);
+    // A reply that sent headers keeps the echo there, and adds none to the trailers.
+    const ok = await new Promise<{ headers: grpc.Metadata; trailers: grpc.Metadata }>((resolve, reject) => {
+      let headers = new grpc.Metadata();
+      const stream = client!.bidi(withStage('canary'));
+      stream.on('metadata', (md) => { headers = md; });
+      stream.on('data', () => undefined);
+      stream.on('error', reject);
+      stream.on('status', (status: grpc.StatusObject) => resolve({ headers, trailers: status.metadata }));
+      stream.write({ id: 'b' });
+      stream.end();
+    });
+    expect(ok.headers.get('x-release-stage')).toEqual(['canary']);
+    expect(ok.trailers.get('x-release-stage')).toEqual([]);
+  });
+
   it('resolve() decides the context (e.g. coloring at a gRPC edge); a throwing resolver keeps the extracted one', async () => {
     server = await startServer(hopImpl('svc'), {
       interceptors: [grayServerInterceptor({
