@@ -20,7 +20,7 @@ import {
 } from '../../src/observe/index.js';
 import { grayServerMetricsMiddleware, rollbackGuardClientMiddleware } from '../../src/observe/nice-grpc/index.js';
 import { createStaticRegistry } from '../../src/routing/index.js';
-import { PricingDefinition } from '../../src/gen/nice/graylane/shop/v1/pricing.js';
+import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 import { hopClient, type HopClient } from '../helpers/grpc.js';
 import { sumBy } from '../helpers/prom.js';
 import { stageMetadata, startHop, stopHops, unaryWithStatus } from './chain.js';
