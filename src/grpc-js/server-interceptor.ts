@@ -25,10 +25,11 @@ export interface GrayServerInterceptorOptions extends GrayPolicyOptions {
   /**
    * Decides the context from the incoming metadata instead of the default extraction, e.g. to apply
    * coloring rules at a gRPC edge (`coloringResolver(...)`). Receives the extracted context, the
-   * metadata and the method path (`/package.Service/Method`); a throwing resolver keeps the
+   * metadata, the method path (`/package.Service/Method`) and this interceptor's policy (so a
+   * resolver honours its `trustIncoming`); a throwing resolver keeps the
    * extracted context. Default: none.
    */
-  readonly resolve?: (extracted: GrayContext, metadata: Metadata, path: string) => GrayContext;
+  readonly resolve?: (extracted: GrayContext, metadata: Metadata, path: string, policy: GrayPolicy) => GrayContext;
 }
 
 /** The listener grpc-js passes to `call.start()` (not exported by grpc-js under its own name). */
@@ -61,7 +62,7 @@ class GrayServerListener {
     let ctx = extractGrayContext(md, grpcMetadataCarrier, policy);
     if (resolve !== undefined) {
       try {
-        ctx = resolve(ctx, md, this.path);
+        ctx = resolve(ctx, md, this.path, policy);
       } catch {
         // A faulty resolver must not fail the call; keep the extracted context.
       }

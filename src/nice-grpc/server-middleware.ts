@@ -26,7 +26,7 @@ export interface GrayServerMiddlewareOptions extends GrayPolicyOptions {
    * coloring rules at a gRPC edge. Receives the extracted context; if it throws, the extracted
    * context is kept. Default: none.
    */
-  readonly resolve?: (extracted: GrayContext, metadata: Metadata, path: string) => GrayContext;
+  readonly resolve?: (extracted: GrayContext, metadata: Metadata, path: string, policy: GrayPolicy) => GrayContext;
 }
 
 /** What {@link grayServerMiddleware} adds to the handler's `CallContext`. */
@@ -70,7 +70,7 @@ export function grayServerMiddleware(options: GrayServerMiddlewareOptions = {}):
     let ctx = extractGrayContext(context.metadata, niceMetadataCarrier, policy);
     if (resolve !== undefined) {
       try {
-        ctx = resolve(ctx, context.metadata, call.method.path);
+        ctx = resolve(ctx, context.metadata, call.method.path, policy);
       } catch {
         // A faulty resolver must not fail the call; keep the extracted context.
       }

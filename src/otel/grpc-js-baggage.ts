@@ -6,22 +6,26 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, Metadata } from '@grpc/grpc-js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
-import { defaultGrayPolicy } from '../core/policy.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import { addBaggageMember, BAGGAGE_HEADER, readBaggageEntry } from './baggage-header.js';
 import { acceptBaggageStage, baggageKeyOf, type GrayBaggageOptions } from './baggage-bridge.js';
 
 /**
  * Returns a `resolve` hook for `grayServerInterceptor({ resolve })`: when the request carries no
  * stage of its own, the stage of the `baggage` metadata entry (key `baggageKey`, default
- * `'x-release-stage'`) is used, validated by `policy` (default: the default policy — pass the same
- * policy as the interceptor). Requests without a `baggage` entry cost one metadata lookup.
+ * `'x-release-stage'`) is used, validated by `policy` (default: the policy of the interceptor or
+ * middleware calling the hook, so its `trustIncoming: false` holds for baggage too). Requests
+ * without a `baggage` entry cost one metadata lookup.
  *
  * @throws GrayConfigError for an invalid `baggageKey`.
  */
-export function grayBaggageResolve(options?: GrayBaggageOptions): (extracted: GrayContext, metadata: Metadata) => GrayContext {
+export function grayBaggageResolve(
+  options?: GrayBaggageOptions,
+): (extracted: GrayContext, metadata: Metadata, path?: string, serverPolicy?: GrayPolicy) => GrayContext {
   const key = baggageKeyOf(options);
-  const policy = options?.policy ?? defaultGrayPolicy();
-  return (extracted, md) => {
+  const own = options?.policy;
+  return (extracted, md, _path, serverPolicy) => {
+    const policy = own ?? serverPolicy ?? defaultGrayPolicy();
     if (extracted.explicit) return extracted;
     const header = md.get(BAGGAGE_HEADER)[0];
     if (typeof header !== 'string') return extracted;

@@ -97,6 +97,25 @@ describe('OTel → graylane', () => {
     }
   });
 
+  it('grayBaggageResolve() honours the trustIncoming: false of the interceptor that calls it', async () => {
+    const running: RunningServer = await startServer({
+      unary(call: grpc.ServerUnaryCall<HopRequest, HopReply>, cb: grpc.sendUnaryData<HopReply>) {
+        const ctx = getGrayContext();
+        cb(null, { id: call.request.id, hops: [{ service: 's', instance: 's', stage: ctx?.stage ?? 'none', explicit: ctx?.explicit ?? false, phase: 'entry' }] });
+      },
+    }, { interceptors: [grayServerInterceptor({ trustIncoming: false, resolve: grayBaggageResolve() })] });
+    const client: HopClient = hopClient(running.address);
+    try {
+      const m = new grpc.Metadata();
+      m.set('baggage', 'x-release-stage=canary');
+      const hop = (await unary(client, { id: 'x' }, m)).hops[0]!;
+      expect(`${hop.stage}/${hop.explicit}`).toBe('stable/false');
+    } finally {
+      client.close();
+      await running.close();
+    }
+  });
+
   it('grayBaggageGetter lets extractGrayContext read baggage from any carrier', () => {
     const getter = grayBaggageGetter(recordCarrier);
     expect(extractGrayContext({ baggage: 'x-release-stage=canary' }, getter).stage).toBe('canary');
