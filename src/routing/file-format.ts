@@ -5,7 +5,7 @@
  */
 import { GrayConfigError } from '../core/errors.js';
 import type { GrayInstance, GrayServiceRules } from './types.js';
-import { normalizeInstance, normalizeRuleMap, withStageDisabled } from './validate.js';
+import { normalizeInstance, normalizeRuleMap, requireDistinctAddresses, withStageDisabled } from './validate.js';
 
 type Rules = Required<GrayServiceRules>;
 
@@ -75,6 +75,7 @@ export function parseRegistryFile(
   if (!Array.isArray(instances)) throw new GrayConfigError(`graylane: registry file ${file}: "instances" must be an array.`);
   try {
     const list = instances.map((inst, i) => normalizeInstance(inst, `instances[${i}]`));
+    requireDistinctAddresses(list, 'instances');
     return { instances: list, rules: normalizeRuleMap(own(doc, 'rules'), 'rules') };
   } catch (e) {
     throw new GrayConfigError(`${(e as Error).message.replace(/^graylane: /, `graylane: registry file ${file}: `)}`, { cause: e });

@@ -3,6 +3,7 @@
  * message that names the offending entry and says what to fix.
  * @packageDocumentation
  */
+import { isIPv6 } from 'node:net';
 import { GrayConfigError } from '../core/errors.js';
 import { parseStage } from '../core/stage.js';
 import type { GrayFallbackMode, GrayInstance, GrayServiceRules } from './types.js';
@@ -40,7 +41,7 @@ export function parseAddress(address: string): HostPort | undefined {
   const host = match[1] ?? match[2]!;
   const port = Number(match[3]);
   if (port < 1 || port > 65535) return undefined;
-  if (match[1] === undefined && !HOST_PATTERN.test(host)) return undefined;
+  if (match[1] === undefined ? !HOST_PATTERN.test(host) || host.length > 253 || /^[.-]|\.\.|-$/.test(host) : !isIPv6(host)) return undefined;
   return { host, port };
 }
 
@@ -105,6 +106,25 @@ export function normalizeInstance(raw: unknown, where: string): GrayInstance {
   }
   const meta = requireMeta(own('meta'), where);
   return Object.freeze({ service, address, stage, weight, ...(meta === undefined ? {} : { meta }) });
+}
+
+/**
+ * Throws when two instances of one service share an address: an instance runs one stage, so a
+ * second entry (a copy-paste, a re-stage that kept the old line) would send one stage's calls to
+ * another stage's process, and its weight would be ambiguous.
+ */
+export function requireDistinctAddresses(instances: readonly GrayInstance[], where: string): void {
+  const seen = new Map<string, number>();
+  instances.forEach((inst, i) => {
+    const key = `${inst.service} ${inst.address}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new GrayConfigError(
+        `graylane: ${where}[${i}]: service ${quote(inst.service)} already lists address ${quote(inst.address)} at ${where}[${first}]; an address serves one stage, remove one of the entries.`,
+      );
+    }
+    seen.set(key, i);
+  });
 }
 
 function stageList(value: unknown, field: string, where: string): readonly string[] {

@@ -250,3 +250,45 @@ describe('file registry: hostile names, content and writers', () => {
     expect(registry.getService('svc').instances).toHaveLength(1);
   });
 });
+
+describe('registry content that routes wrongly is refused', () => {
+  it('an address listed twice for one service (same or another stage) is refused, naming both entries', () => {
+    const a = { service: 'svc', address: '127.0.0.1:7001', stage: 'stable' };
+    expect(() => createStaticRegistry([a, { ...a, stage: 'canary' }])).toThrow(/instances\[1\].*instances\[0\]/);
+    expect(() => createStaticRegistry([a, { ...a, weight: 5 }])).toThrow(GrayConfigError);
+    // The same address for two different services is fine.
+    expect(createStaticRegistry([a, { ...a, service: 'other' }]).getService('other').instances).toHaveLength(1);
+    const dir = mkdtempSync(join(tmpdir(), 'graylane-dup-'));
+    try {
+      const file = join(dir, 'registry.json');
+      writeFileSync(file, JSON.stringify({ instances: [a, { ...a, stage: 'canary' }] }));
+      expect(() => createFileRegistry(file, { pollIntervalMs: 0 })).toThrow(/already lists address/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('addresses that are not host:port are refused (bad IPv6 literals, empty labels, NaN/Infinity/negative weights)', () => {
+    const reg = (address: string, weight?: unknown): unknown =>
+      createStaticRegistry([{ service: 'svc', address, stage: 'stable', ...(weight === undefined ? {} : { weight: weight as number }) }]);
+    for (const address of ['[:]:1', '[.]:80', '[::::::::::]:80', '[1:2:3:4:5:6:7:8:9]:80', '..:80', '.host:80', 'host-:80', 'a..b:80', '-:80', `${'a'.repeat(254)}:80`]) {
+      expect(() => reg(address), address).toThrow(/host:port/);
+    }
+    for (const address of ['[::1]:50051', '[fe80::1]:1', '[::ffff:127.0.0.1]:80', 'my-host.svc.cluster.local:50051', 'localhost:1', '127.0.0.1:65535']) {
+      expect(() => reg(address), address).not.toThrow();
+    }
+    for (const weight of [Number.NaN, Number.POSITIVE_INFINITY, -1, 0, 1.5, 1001, '2']) expect(() => reg('127.0.0.1:1', weight)).toThrow(/weight/);
+  });
+
+  it('a huge value is not echoed whole in the error message', () => {
+    const huge = 'x'.repeat(100_000);
+    let message = '';
+    try {
+      createStaticRegistry([{ service: huge, address: '127.0.0.1:1', stage: 'stable' }]);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/service "x+…" is not valid/);
+    expect(message.length).toBeLessThan(400);
+  });
+});
