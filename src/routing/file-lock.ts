@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { hostname } from 'node:os';
+import type { Stats } from 'node:fs';
 import { readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 
 /** Age after which a lock file is considered abandoned: 10 s (a write holds it for milliseconds). */
@@ -39,8 +40,12 @@ async function underLockFile<T>(file: string, fn: (target: string) => Promise<T>
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    if (await isStale(lock)) {
-      await unlink(lock).catch(() => undefined);
+    const state = await lockState(lock);
+    if (state === 'released') continue;
+    if (state !== 'held') {
+      // Break it only if it is still the very file judged stale (not a new lock taken meanwhile).
+      const now = await stat(lock).catch(() => undefined);
+      if (now !== undefined && now.ino === state.ino && now.mtimeMs === state.mtimeMs) await unlink(lock).catch(() => undefined);
       continue;
     }
     if (Date.now() > deadline) {
@@ -55,17 +60,24 @@ async function underLockFile<T>(file: string, fn: (target: string) => Promise<T>
   }
 }
 
-async function isStale(lock: string): Promise<boolean> {
+/** `'held'` by a live writer, `'released'` meanwhile, or the stat of an abandoned lock file. */
+async function lockState(lock: string): Promise<'held' | 'released' | Stats> {
+  let st: Stats;
+  let content: string;
   try {
-    const [st, content] = await Promise.all([stat(lock), readFile(lock, 'utf8')]);
-    if (Date.now() - st.mtimeMs > STALE_LOCK_MS) return true;
-    const [host, pid] = content.trim().split(' ');
-    if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false; // another host, or still being written
-    process.kill(Number(pid), 0);
-    return false;
+    st = await stat(lock);
+    content = await readFile(lock, 'utf8');
   } catch (e) {
-    // ESRCH: the owner is gone. ENOENT: released meanwhile (retry at once). EPERM: alive, not ours.
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ESRCH' || code === 'ENOENT';
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'released';
+    throw e;
+  }
+  if (Date.now() - st.mtimeMs > STALE_LOCK_MS) return st;
+  const [host, pid] = content.trim().split(' ');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return 'held'; // another host, or still being written
+  try {
+    process.kill(Number(pid), 0);
+    return 'held';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH' ? st : 'held'; // EPERM: alive, not ours
   }
 }

@@ -4,9 +4,9 @@
  * (Kubernetes ConfigMap layout), concurrent `setStageDisabled` calls in one process and across two
  * real Node processes, non-regular and oversized files.
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
@@ -162,6 +162,22 @@ describe('file registry: hostile names, content and writers', () => {
     expect(doc.rules['b-svc']!.disabledStages!.sort()).toEqual(expected('s').sort());
     expect(doc.instances).toHaveLength(1);
   }, 60_000);
+
+  it('a lock file left by a crashed writer does not block setStageDisabled', async () => {
+    const file = newFile();
+    const registry = open(file);
+    // Left by a process of this host that is gone: broken at once.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(`${file}.lock`, `${hostname()} ${dead}\n`);
+    await registry.setStageDisabled('svc', 'a', true);
+    // Left by another host, 11 s ago: broken as stale.
+    writeFileSync(`${file}.lock`, 'elsewhere 1\n');
+    const old = new Date(Date.now() - 11_000);
+    utimesSync(`${file}.lock`, old, old);
+    await registry.setStageDisabled('svc', 'b', true);
+    expect(read(file).rules.svc!.disabledStages).toEqual(['a', 'b']);
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
 
   it('never quotes the content of an unparseable file in errors (a path symlinked to a secret file)', async () => {
     const secretDir = mkdtempSync(join(dir, 'etc-'));
