@@ -4,10 +4,10 @@
  * Loaded only by `createEtcdRegistry`.
  * @packageDocumentation
  */
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, IRangeResponse, Watcher } from 'etcd3';
 import { RegistryStore } from './registry-store.js';
 import type { GrayInstance, GrayServiceRules } from './types.js';
-import { normalizeInstance, normalizeRules } from './validate.js';
+import { normalizeInstance, normalizeRules, quote, requireService } from './validate.js';
 
 type Rules = Required<GrayServiceRules>;
 type Parsed = { kind: 'instance'; service: string; value: GrayInstance } | { kind: 'rules'; service: string; value: Rules };
@@ -22,9 +22,22 @@ export function rulesKey(prefix: string, service: string): string {
   return `${prefix}/rules/${service}`;
 }
 
-/** Keeps a {@link RegistryStore} in step with everything under `<prefix>/`. */
+/** Map key of an etcd key: its bytes as latin1, so keys that differ only in non-UTF-8 bytes stay apart. */
+function idOf(key: Buffer): string {
+  return key.toString('latin1');
+}
+
+/**
+ * Keeps a {@link RegistryStore} in step with everything under `<prefix>/`. The watch and the full
+ * reads (start, resync) can deliver out of order; the revision of each key decides: an event or a
+ * snapshot older than what the cache holds for that key is ignored, and a delete seen while a full
+ * read is in flight is remembered (tombstone) so that read's older snapshot cannot bring it back.
+ */
 export class EtcdSync {
   private readonly entries = new Map<string, { parsed: Parsed; rev: number }>();
+  /** Deletes seen while a full read is in flight: key → revision of the delete. */
+  private readonly tombstones = new Map<string, number>();
+  private readsInFlight = 0;
   private watcher: Watcher | undefined;
   private closed = false;
   private resyncing: Promise<void> | undefined;
@@ -73,13 +86,18 @@ export class EtcdSync {
   }
 
   private async fullRead(): Promise<number> {
-    const res = await this.client.getAll().prefix(`${this.prefix}/`).exec();
+    this.readsInFlight++;
+    let res: IRangeResponse;
+    try {
+      res = await this.client.getAll().prefix(`${this.prefix}/`).exec();
+    } finally {
+      this.readsInFlight--;
+    }
     const revision = Number(res.header.revision);
     const seen = new Set<string>();
     const touched = new Set<string>();
     for (const kv of res.kvs) {
-      const key = kv.key.toString();
-      seen.add(key);
+      seen.add(idOf(kv.key));
       this.applyPut(kv, touched);
     }
     for (const [key, entry] of this.entries) {
@@ -89,6 +107,8 @@ export class EtcdSync {
         touched.add(entry.parsed.service);
       }
     }
+    // A later read is issued after every delete seen so far: tombstones are needed only while one is in flight.
+    if (this.readsInFlight === 0) this.tombstones.clear();
     this.publish(touched);
     return revision;
   }
@@ -96,10 +116,7 @@ export class EtcdSync {
   /** Applies this process's own write at once (the watch event that follows is then a no-op). */
   applyLocal(key: string, value: string | undefined, revision: number): void {
     if (value === undefined) {
-      const existing = this.entries.get(key);
-      if (existing === undefined || existing.rev > revision) return;
-      this.entries.delete(key);
-      this.publish(new Set([existing.parsed.service]));
+      this.applyDelete({ key: Buffer.from(key), mod_revision: String(revision) } as IKeyValue);
       return;
     }
     this.applyPut({ key: Buffer.from(key), value: Buffer.from(value), mod_revision: String(revision) } as IKeyValue);
@@ -107,13 +124,16 @@ export class EtcdSync {
 
   private parse(key: string, value: string): Parsed | undefined {
     const rest = key.slice(this.prefix.length + 1).split('/');
+    const where = `etcd key ${quote(key)}`;
     try {
       if (rest[0] === 'rules' && rest.length === 2) {
-        return { kind: 'rules', service: rest[1]!, value: normalizeRules(JSON.parse(value), `etcd ${key}`) };
+        const service = requireService(rest[1], where);
+        return { kind: 'rules', service, value: normalizeRules(JSON.parse(value), where) };
       }
       if (rest[0] === 'services' && rest.length >= 4) {
-        const body = JSON.parse(value) as Record<string, unknown>;
-        const inst = normalizeInstance({ ...body, service: rest[1], stage: rest[2] }, `etcd ${key}`);
+        const body: unknown = JSON.parse(value);
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error(`graylane: ${where}: the value must be a JSON object { address, weight?, meta? }.`);
+        const inst = normalizeInstance({ ...body, service: rest[1], stage: rest[2] }, where);
         return { kind: 'instance', service: inst.service, value: inst };
       }
     } catch (e) {
@@ -123,38 +143,56 @@ export class EtcdSync {
   }
 
   private applyPut(kv: IKeyValue, batch?: Set<string>): void {
-    const key = kv.key.toString();
+    const id = idOf(kv.key);
     const rev = Number(kv.mod_revision);
-    const existing = this.entries.get(key);
+    const existing = this.entries.get(id);
     if (existing !== undefined && existing.rev > rev) return;
-    const parsed = this.parse(key, kv.value.toString());
+    const deletedAt = this.tombstones.get(id);
+    if (deletedAt !== undefined) {
+      if (deletedAt > rev) return; // a snapshot older than the delete
+      this.tombstones.delete(id);
+    }
+    const parsed = this.parse(kv.key.toString(), kv.value.toString());
     const touched = batch ?? new Set<string>();
     if (existing !== undefined) touched.add(existing.parsed.service);
-    if (parsed === undefined) this.entries.delete(key);
+    if (parsed === undefined) this.entries.delete(id);
     else {
-      this.entries.set(key, { parsed, rev });
+      this.entries.set(id, { parsed, rev });
       touched.add(parsed.service);
     }
     if (batch === undefined) this.publish(touched);
   }
 
   private applyDelete(kv: IKeyValue): void {
-    const key = kv.key.toString();
-    const existing = this.entries.get(key);
-    if (existing === undefined) return;
-    this.entries.delete(key);
+    const id = idOf(kv.key);
+    const rev = Number(kv.mod_revision);
+    if (this.readsInFlight > 0 && !((this.tombstones.get(id) ?? -1) > rev)) this.tombstones.set(id, rev);
+    const existing = this.entries.get(id);
+    if (existing === undefined || existing.rev > rev) return; // unknown, or re-created after this delete
+    this.entries.delete(id);
     this.publish(new Set([existing.parsed.service]));
   }
 
   private publish(services: Set<string>): void {
     for (const service of services) {
-      const instances: GrayInstance[] = [];
+      // One address serves one stage: when it is announced under several keys (a re-staged
+      // instance whose old lease has not expired yet), the newest key wins.
+      const byAddress = new Map<string, { inst: GrayInstance; rev: number }>();
       let rules: Rules | undefined;
-      for (const { parsed } of this.entries.values()) {
+      for (const { parsed, rev } of this.entries.values()) {
         if (parsed.service !== service) continue;
-        if (parsed.kind === 'instance') instances.push(parsed.value);
-        else rules = parsed.value;
+        if (parsed.kind === 'rules') {
+          rules = parsed.value;
+          continue;
+        }
+        const previous = byAddress.get(parsed.value.address);
+        if (previous !== undefined) {
+          this.store.reportError(new Error(`graylane: etcd: address ${quote(parsed.value.address)} of service '${service}' is announced more than once (stages '${previous.inst.stage}' and '${parsed.value.stage}'); routing uses the newest announcement.`));
+          if (previous.rev > rev) continue;
+        }
+        byAddress.set(parsed.value.address, { inst: parsed.value, rev });
       }
+      const instances = [...byAddress.values()].map((e) => e.inst);
       instances.sort((a, b) => (a.stage + a.address < b.stage + b.address ? -1 : 1));
       this.store.setInstances(service, instances);
       this.store.setRules(service, rules);

@@ -1,13 +1,11 @@
 /**
- * The registry file format: parsing with validation, atomic writes, and the rules edit made by
- * `setStageDisabled`.
+ * The registry file format: parsing with validation, and the rules edit made by
+ * `setStageDisabled`. Errors never quote the file's content.
  * @packageDocumentation
  */
-import { randomBytes } from 'node:crypto';
-import { rename, unlink, writeFile } from 'node:fs/promises';
 import { GrayConfigError } from '../core/errors.js';
 import type { GrayInstance, GrayServiceRules } from './types.js';
-import { normalizeInstance, normalizeRuleMap, withStageDisabled } from './validate.js';
+import { normalizeInstance, normalizeRuleMap, requireDistinctAddresses, withStageDisabled } from './validate.js';
 
 type Rules = Required<GrayServiceRules>;
 
@@ -31,12 +29,36 @@ export const JSON_FORMAT: RegistryFileFormat = {
   stringify: (doc) => `${JSON.stringify(doc, null, 2)}\n`,
 };
 
+/**
+ * Where a parser says it failed, as `line L, column C` — and nothing else from its message: parser
+ * messages quote the text (`Unexpected token 'r', "root:x:0:0"...`, YAML's code frame), and the
+ * path may point at a file that must not reach a log (a symlink to a system file).
+ */
+function locate(error: unknown, text: string): string {
+  const message = String((error as Error)?.message ?? '').split('\n')[0]!;
+  const lineColumn = /line (\d{1,9}),? column (\d{1,9})/i.exec(message);
+  if (lineColumn !== null) return ` at line ${lineColumn[1]}, column ${lineColumn[2]}`;
+  const position = /position (\d{1,12})/i.exec(message);
+  if (position !== null) {
+    const before = text.slice(0, Number(position[1]));
+    const line = before.split('\n').length;
+    return ` at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+  }
+  if (/end of (json )?input|unexpected end/i.test(message)) return ' (it ends too early)';
+  return '';
+}
+
 function parseDoc(text: string, file: string, format: RegistryFileFormat): unknown {
   try {
     return format.parse(text);
   } catch (e) {
-    throw new GrayConfigError(`graylane: registry file ${file} is not valid ${format.name ?? 'in the configured format'}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    // No `cause`: the parser's error quotes the content, and loggers print causes.
+    throw new GrayConfigError(`graylane: registry file ${file} is not valid ${format.name ?? 'in the configured format'}${locate(e, text)}; the parser's message is not shown because it quotes the file.`);
   }
+}
+
+function own(doc: object, key: string): unknown {
+  return Object.hasOwn(doc, key) ? (doc as Record<string, unknown>)[key] : undefined;
 }
 
 /** Parses and validates the file's text. Throws `GrayConfigError` naming the file and the bad entry. */
@@ -49,27 +71,14 @@ export function parseRegistryFile(
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new GrayConfigError(`graylane: registry file ${file} must hold an object { "instances": [...], "rules": {...} }.`);
   }
-  const { instances = [], rules } = doc as { instances?: unknown; rules?: unknown };
+  const instances = own(doc, 'instances') ?? [];
   if (!Array.isArray(instances)) throw new GrayConfigError(`graylane: registry file ${file}: "instances" must be an array.`);
   try {
-    return {
-      instances: instances.map((inst, i) => normalizeInstance(inst, `instances[${i}]`)),
-      rules: normalizeRuleMap(rules, 'rules'),
-    };
+    const list = instances.map((inst, i) => normalizeInstance(inst, `instances[${i}]`));
+    requireDistinctAddresses(list, 'instances');
+    return { instances: list, rules: normalizeRuleMap(own(doc, 'rules'), 'rules') };
   } catch (e) {
     throw new GrayConfigError(`${(e as Error).message.replace(/^graylane: /, `graylane: registry file ${file}: `)}`, { cause: e });
-  }
-}
-
-/** Writes `text` to a temporary file beside `file` and renames it over `file` (readers never see a partial file). */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
   }
 }
 
@@ -89,10 +98,10 @@ export function toggleStage(
   setRules: (rules: Rules) => void,
   format: RegistryFileFormat = JSON_FORMAT,
 ): string {
-  let doc: Record<string, unknown>;
+  let doc: object;
   try {
     parseRegistryFile(current, file, format);
-    doc = parseDoc(current, file, format) as Record<string, unknown>;
+    doc = parseDoc(current, file, format) as object;
   } catch (e) {
     setRules(withStageDisabled(getRules(), stage, disabled));
     throw new GrayConfigError(
@@ -100,11 +109,24 @@ export function toggleStage(
       { cause: e },
     );
   }
-  const rules = (doc.rules ??= {}) as Record<string, Record<string, unknown>>;
-  const entry = (rules[service] ??= {});
+  // Rebuilt as null-prototype copies: `service` is a key from the caller and the file, and must
+  // never be looked up on, or written into, a plain object's prototype chain.
+  const rules = copy(own(doc, 'rules'));
+  const entry = copy(own(rules, service));
   const list = new Set(Array.isArray(entry.disabledStages) ? (entry.disabledStages as string[]) : []);
   if (disabled) list.add(stage);
   else list.delete(stage);
   entry.disabledStages = [...list];
-  return format.stringify(doc);
+  rules[service] = entry;
+  const next = copy(doc);
+  next.rules = rules;
+  return format.stringify(next);
+}
+
+function copy(value: unknown): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) out[k] = v;
+  }
+  return out;
 }

@@ -3,11 +3,12 @@
  * and hot-reloaded. A broken edit keeps the last good state and is reported through `onError`.
  * @packageDocumentation
  */
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { lstatSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { GrayConfigError } from '../core/errors.js';
-import { JSON_FORMAT, parseRegistryFile, toggleStage, writeFileAtomic, type RegistryFileFormat } from './file-format.js';
+import { JSON_FORMAT, parseRegistryFile, toggleStage, type RegistryFileFormat } from './file-format.js';
+import { readRegistryText, readRegistryTextSync, writeFileAtomic } from './file-io.js';
+import { withFileLock } from './file-lock.js';
 import { RegistryStore } from './registry-store.js';
 import type { GrayRegistry, GrayRegistryHooks } from './types.js';
 import { requireRegistryStage, requireService } from './validate.js';
@@ -62,9 +63,9 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
   const store = new RegistryStore(options);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegistryTextSync(file);
   } catch (e) {
-    throw new GrayConfigError(`graylane: cannot read registry file ${file}: ${(e as Error).message}. Create it, e.g. { "instances": [], "rules": {} }.`, { cause: e });
+    throw new GrayConfigError(`graylane: cannot read registry file ${file}: ${(e as Error).message}. Point it at a JSON file, e.g. { "instances": [], "rules": {} }.`, { cause: e });
   }
   const initial = parseRegistryFile(text, file, format);
   store.replaceAll(initial.instances, initial.rules);
@@ -94,10 +95,12 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
 
   const reload = (): Promise<boolean> => {
     if (closed) return Promise.resolve(false);
-    reading ??= readFile(file, 'utf8')
+    reading ??= readRegistryText(file)
       .then(apply, (e: Error) => {
         if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') return false; // mid-replace; the next event re-reads
-        store.reportError(e);
+        const err = new GrayConfigError(`graylane: cannot read registry file ${file}: ${e.message}; keeping the last good state.`, { cause: e });
+        lastError = err;
+        store.reportError(err);
         return false;
       })
       .finally(() => {
@@ -116,15 +119,30 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
     timer.unref();
   };
 
-  let watcher: FSWatcher | undefined;
+  // The file's directory; for a symlink also its target's directory (an edit of the target is seen
+  // at once) and, in the link's directory, a Kubernetes ConfigMap's `..data` swap.
+  const watchers: FSWatcher[] = [];
+  const names = new Set([basename(file)]);
+  const dirs = new Set([dirname(file)]);
+  let linked = false;
   try {
-    const name = basename(file);
-    watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed === null || changed === name) schedule();
-    });
-    watcher.on('error', (e) => store.reportError(e));
-  } catch (e) {
-    store.reportError(e);
+    linked = lstatSync(file).isSymbolicLink();
+    const target = realpathSync(file);
+    names.add(basename(target));
+    dirs.add(dirname(target));
+  } catch {
+    // Checked by the read above; a race here only costs the extra watch.
+  }
+  for (const dir of dirs) {
+    try {
+      const watcher = watch(dir, { persistent: false }, (_event, changed) => {
+        if (changed === null || names.has(changed) || (linked && changed.startsWith('..data'))) schedule();
+      });
+      watcher.on('error', (e) => store.reportError(e));
+      watchers.push(watcher);
+    } catch (e) {
+      store.reportError(e);
+    }
   }
   let lastStat = statKey(file);
   const poll = pollIntervalMs > 0
@@ -151,15 +169,19 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
     async setStageDisabled(service, stage, disabled) {
       requireService(service, 'setStageDisabled');
       requireRegistryStage(stage, 'setStageDisabled');
-      const current = await readFile(file, 'utf8');
-      const next = toggleStage(current, file, service, stage, disabled, () => store.getRules(service), (rules) => store.setRules(service, rules), format);
-      await writeFileAtomic(file, next);
-      apply(next);
+      // Read-modify-write under the in-process queue and the cross-process lock file, so
+      // concurrent writers (two rollback guards, an operator's script) never lose a change.
+      await withFileLock(file, async (target) => {
+        const current = await readRegistryText(target);
+        const next = toggleStage(current, file, service, stage, disabled, () => store.getRules(service), (rules) => store.setRules(service, rules), format);
+        await writeFileAtomic(target, next);
+        apply(next);
+      });
     },
     async close() {
       if (closed) return;
       closed = true;
-      watcher?.close();
+      for (const watcher of watchers) watcher.close();
       if (timer !== undefined) clearTimeout(timer);
       if (poll !== undefined) clearInterval(poll);
       store.setStatus('closed');

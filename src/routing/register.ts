@@ -46,23 +46,29 @@ export interface GrayRouting {
   /**
    * Removes the registration so the scheme can be registered again (e.g. with another registry).
    * Channels created before keep their last routing state but stop following the registry; new
-   * channels fail with `UNAVAILABLE` until the scheme is registered again. Does not close the registry.
+   * channels fail with `UNAVAILABLE` until the scheme is registered again. Every listener graylane
+   * took on the registry is removed at once and graylane keeps no reference to it (it can be
+   * garbage-collected once you drop yours). Does not close the registry. Idempotent.
    */
   close(): void;
 }
 
 const SCHEME_PATTERN = /^[a-z][a-z0-9+.-]{0,31}$/;
 
-function toHandle(entry: RoutingEntry): GrayRouting {
+function toHandle(entry: RoutingEntry, registry: GrayRegistry): GrayRouting {
   return {
     scheme: entry.scheme,
-    registry: entry.registry,
+    registry,
     policy: entry.policy,
     target: (service) => `${entry.scheme}:///${service}`,
     close() {
       if (entry.closed) return;
-      // The entry stays in the table: channels created before keep reading its policy.
+      // The entry stays in the table (channels created before keep reading its policy), but lets go
+      // of the registry: every listener taken on it is removed now, and the reference is dropped.
       entry.closed = true;
+      for (const stop of [...entry.subscriptions]) stop();
+      entry.subscriptions.clear();
+      entry.registry = undefined;
     },
   };
 }
@@ -101,13 +107,13 @@ export function registerGrayRouting(options: GrayRoutingOptions): GrayRouting {
   const perModule = moduleEntry(mod);
   const existing = perModule.schemes.get(scheme);
   if (existing !== undefined && !existing.closed) {
-    if (existing.registry === registry && existing.policy === policy) return toHandle(existing);
+    if (existing.registry === registry && existing.policy === policy) return toHandle(existing, registry);
     throw new GrayConfigError(
       `graylane: scheme '${scheme}' is already routed with a different registry or policy; call close() on the first registration, or pass another \`scheme\`.`,
     );
   }
   const table = routingTable();
-  const entry: RoutingEntry = { id: table.nextId++, scheme, registry, policy, reresolveIntervalMs: interval, closed: false };
+  const entry: RoutingEntry = { id: table.nextId++, scheme, registry, policy, reresolveIntervalMs: interval, closed: false, subscriptions: new Set() };
   table.byId.set(entry.id, entry);
   const firstForScheme = existing === undefined;
   perModule.schemes.set(scheme, entry);
@@ -119,7 +125,7 @@ export function registerGrayRouting(options: GrayRoutingOptions): GrayRouting {
     mod.experimental.registerResolver(scheme, createResolverClass(mod, () => perModule.schemes.get(scheme), scheme));
   }
   assertGrayRouting(mod);
-  return toHandle(entry);
+  return toHandle(entry, registry);
 }
 
 /**

@@ -53,8 +53,16 @@ export function createResolverClass(mod: GrpcModule, lookup: () => RoutingEntry 
       if (this.unsubscribe === undefined) {
         this.routing = lookup();
         const routing = this.routing;
-        if (routing !== undefined && this.service !== '') {
-          this.unsubscribe = routing.registry.watchService(this.service, () => this.schedule(0));
+        const registry = routing?.registry;
+        if (routing !== undefined && registry !== undefined && this.service !== '') {
+          // Registered on the entry too, so closing the registration removes it at once.
+          const stop = registry.watchService(this.service, () => this.schedule(0));
+          const release = (): void => {
+            routing.subscriptions.delete(release);
+            stop();
+          };
+          routing.subscriptions.add(release);
+          this.unsubscribe = release;
         } else {
           this.unsubscribe = () => undefined;
         }
@@ -101,7 +109,7 @@ export function createResolverClass(mod: GrpcModule, lookup: () => RoutingEntry 
         this.unsubscribe = () => undefined;
         return;
       }
-      if (routing === undefined || routing.closed) {
+      if (routing === undefined || routing.closed || routing.registry === undefined) {
         return deliverResolutionError(this.listener, mod, UNAVAILABLE, `graylane: no routing registered for scheme '${scheme}'; call registerGrayRouting() before creating the client`);
       }
       if (!mod.experimental.isLoadBalancerNameRegistered(GRAY_POLICY_NAME)) {

@@ -10,10 +10,13 @@ import type { GrayRegistry } from './types.js';
 export interface RoutingEntry {
   readonly id: number;
   readonly scheme: string;
-  readonly registry: GrayRegistry;
+  /** The registry; `undefined` once the registration is closed (the table must not keep it alive). */
+  registry: GrayRegistry | undefined;
   readonly policy: GrayPolicy;
   readonly reresolveIntervalMs: number;
   closed: boolean;
+  /** Stops of the registry listeners taken by resolvers of this registration; all called on close. */
+  readonly subscriptions: Set<() => void>;
 }
 
 /** Per grpc-js module: which schemes it routes, and whether the LB policy is installed. */

@@ -5,7 +5,7 @@
 import { GrayConfigError } from '../core/errors.js';
 import { RegistryStore } from './registry-store.js';
 import type { GrayInstance, GrayRegistry, GrayServiceRules } from './types.js';
-import { normalizeInstance, normalizeRuleMap, requireRegistryStage, requireService, withStageDisabled } from './validate.js';
+import { normalizeInstance, normalizeRuleMap, requireDistinctAddresses, requireRegistryStage, requireService, withStageDisabled } from './validate.js';
 
 /** A registry whose content lives in memory; {@link StaticGrayRegistry.setInstances} replaces it. */
 export interface StaticGrayRegistry extends GrayRegistry {
@@ -30,7 +30,9 @@ export function createStaticRegistry(
   const store = new RegistryStore();
   const validate = (list: readonly GrayInstance[]): GrayInstance[] => {
     if (!Array.isArray(list)) throw new GrayConfigError('graylane: createStaticRegistry: instances must be an array.');
-    return list.map((inst, i) => normalizeInstance(inst, `instances[${i}]`));
+    const out = list.map((inst, i) => normalizeInstance(inst, `instances[${i}]`));
+    requireDistinctAddresses(out, 'instances');
+    return out;
   };
   store.replaceAll(validate(instances), normalizeRuleMap(rules, 'rules'));
   let closed = false;

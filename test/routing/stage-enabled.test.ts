@@ -21,4 +21,12 @@ describe('stageEnabledIn: the edge follows the registry', () => {
   it('needs at least one service', () => {
     expect(() => stageEnabledIn(createStaticRegistry([]), [])).toThrow(GrayConfigError);
   });
+
+  it('refuses a service name no registry can hold (a typo would silently never follow the registry)', () => {
+    const registry = createStaticRegistry([]);
+    for (const bad of ['pricing ', ' orders', 'a b', '__proto__', 'shop/Price']) {
+      expect(() => stageEnabledIn(registry, ['orders', bad]), bad).toThrow(GrayConfigError);
+    }
+    expect(() => stageEnabledIn(registry, 'shop.Price')).not.toThrow();
+  });
 });
