@@ -6,6 +6,7 @@
 import { GrayConfigError } from './errors.js';
 import type { GrayPolicy } from './policy.js';
 import { rolloutBucket } from './rules-hash.js';
+import { compileRegex } from './rules-regex.js';
 import type { ColoringInput } from './rules-types.js';
 import { isValidKey, parseStage } from './stage.js';
 
@@ -79,13 +80,9 @@ function valueTest(spec: Record<string, unknown>, fail: Fail): (value: string) =
   }
   if (spec.regex !== undefined) {
     if (typeof spec.regex !== 'string' || spec.regex.length === 0 || spec.regex.length > MAX_REGEX_LENGTH) fail(`regex must be a non-empty string of at most ${MAX_REGEX_LENGTH} characters`);
-    let re: RegExp;
-    try {
-      re = new RegExp(spec.regex, spec.ignoreCase === true ? 'i' : '');
-    } catch (err) {
-      return fail(`regex ${JSON.stringify(spec.regex)} does not compile (${(err as Error).message})`);
-    }
-    return (v) => re.test(v);
+    const compiled = compileRegex(spec.regex, spec.ignoreCase === true);
+    if (!compiled.ok) return fail(`regex ${JSON.stringify(spec.regex)} ${compiled.problem}`);
+    return compiled.test;
   }
   return () => true;
 }

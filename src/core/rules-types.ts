@@ -13,7 +13,11 @@ export interface ColoringValueTest {
   readonly equals?: string;
   /** The value equals one of these strings (at least one). */
   readonly oneOf?: readonly string[];
-  /** The value matches this regular expression source (at most 512 characters, no flags; compiled once). */
+  /**
+   * The value matches this regular expression source (JavaScript syntax, at most 512 characters, no
+   * flags; compiled once). It runs on a linear-time engine (RE2): backreferences and lookaround are
+   * refused, and so are patterns over 256 RE2 instructions.
+   */
   readonly regex?: string;
   /** Compare `equals` / `oneOf` / `regex` case-insensitively. Default `false`. */
   readonly ignoreCase?: boolean;
