@@ -5,7 +5,7 @@
  */
 import { getGrayContext, type GrayContext } from './context.js';
 import { defaultGrayPolicy, makeContext, type GrayPolicy } from './policy.js';
-import { checkValue, isValidKey } from './stage.js';
+import { asciiLower, checkValue, isValidKey } from './stage.js';
 
 /** Reads values from a carrier. Keys are lower-case. */
 export interface GrayGetter<C> {
@@ -44,12 +44,12 @@ export const recordCarrier: GrayGetter<HeaderRecord> & GraySetter<HeaderRecord> 
   get(carrier, key) {
     if (Object.hasOwn(carrier, key)) return firstHeader(carrier[key]);
     for (const name of Object.keys(carrier)) {
-      if (name.length === key.length && name.toLowerCase() === key) return firstHeader(carrier[name]);
+      if (name.length === key.length && asciiLower(name) === key) return firstHeader(carrier[name]);
     }
     return undefined;
   },
   keys(carrier) {
-    return Object.keys(carrier).map((k) => k.toLowerCase());
+    return Object.keys(carrier).map(asciiLower);
   },
   set(carrier, key, value) {
     carrier[key] = value;

@@ -8,7 +8,7 @@ import type { GrayPolicy } from './policy.js';
 import { rolloutBucket } from './rules-hash.js';
 import { compileRegex } from './rules-regex.js';
 import type { ColoringInput } from './rules-types.js';
-import { isValidKey, parseStage } from './stage.js';
+import { asciiLower, isValidKey, parseStage } from './stage.js';
 
 /** Longest request value a test looks at; longer values never match (bounds regex work). */
 export const MAX_MATCH_LENGTH = 4096;
@@ -38,7 +38,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function headerName(value: unknown, what: string, fail: Fail): string {
-  const name = typeof value === 'string' ? value.toLowerCase() : '';
+  const name = typeof value === 'string' ? asciiLower(value) : '';
   if (!isValidKey(name)) fail(`${what} ${JSON.stringify(value)} is not a valid header name (letters, digits, '-', '_', '.')`);
   return name;
 }
@@ -66,7 +66,7 @@ function valueTest(spec: Record<string, unknown>, fail: Fail): (value: string) =
   const tests = ['equals', 'oneOf', 'regex'].filter((k) => spec[k] !== undefined);
   if (tests.length > 1) fail(`a condition takes at most one of equals, oneOf, regex (got ${tests.join(', ')})`);
   if (spec.ignoreCase !== undefined && typeof spec.ignoreCase !== 'boolean') fail('ignoreCase must be true or false');
-  const fold = spec.ignoreCase === true ? (v: string) => v.toLowerCase() : (v: string) => v;
+  const fold = spec.ignoreCase === true ? asciiLower : (v: string) => v;
   if (spec.equals !== undefined) {
     if (typeof spec.equals !== 'string') fail('equals must be a string');
     const want = fold(spec.equals);

@@ -11,7 +11,7 @@ import { makeContext, resolvePolicy, type GrayPolicy, type GrayPolicyOptions } f
 import { createColoringRules, type ColoringRules } from '../core/rules.js';
 import { coloringInput, colorContext, policyWithTrust } from '../core/rules-edge.js';
 import type { ColoringRule } from '../core/rules-types.js';
-import { isValidKey } from '../core/stage.js';
+import { asciiLower, isValidKey } from '../core/stage.js';
 import { compileTrust, type GrayTrustRule, type TrustCheck } from './trust.js';
 
 /** Paths never colored by default: `['/healthz', '/readyz', '/livez']`. */
@@ -74,7 +74,7 @@ function healthSet(paths: readonly string[] | undefined): ReadonlySet<string> {
 function echoName(echo: boolean | string | undefined, policy: GrayPolicy): string | undefined {
   if (echo === undefined || echo === false) return undefined;
   if (echo === true) return policy.stageKey;
-  if (typeof echo === 'string' && isValidKey(echo.toLowerCase())) return echo.toLowerCase();
+  if (typeof echo === 'string' && isValidKey(asciiLower(echo))) return asciiLower(echo);
   throw new GrayConfigError(`graylane: echoStage must be true, false or a header name, got ${JSON.stringify(echo)}.`);
 }
 
