@@ -4,10 +4,10 @@
  * @packageDocumentation
  */
 import type { IncomingMessage } from 'node:http';
-import { extractGrayContext, recordCarrier } from '../core/carrier.js';
+import { extractGrayContextExcept, recordCarrier } from '../core/carrier.js';
 import type { GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
-import { makeContext, resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { createColoringRules, type ColoringRules } from '../core/rules.js';
 import { coloringInput, colorContext, policyWithTrust } from '../core/rules-edge.js';
 import type { ColoringRule } from '../core/rules-types.js';
@@ -51,14 +51,6 @@ export interface HttpEdge {
 
 const EDGE_KEYS = ['policy', 'trustIncoming', 'trust', 'rules', 'healthPaths', 'echoStage'] as const;
 
-/** Drops the secret token header from the carried keys (a `keyPrefix` such as `'x-gray-'` could cover it). */
-function withoutKey(ctx: GrayContext, key: string | undefined): GrayContext {
-  if (key === undefined || ctx.entries[key] === undefined) return ctx;
-  const rest: Record<string, string> = { ...ctx.entries };
-  delete rest[key];
-  return makeContext(ctx.stage, ctx.explicit, rest);
-}
-
 function isRuleSet(value: unknown): value is ColoringRules {
   return typeof value === 'object' && value !== null && typeof (value as ColoringRules).resolve === 'function' && typeof (value as ColoringRules).setRules === 'function';
 }
@@ -92,7 +84,12 @@ export function createHttpEdge(options: GrayHttpOptions = {}): HttpEdge {
   const trustAll = options.trustIncoming === true;
   const trusting = policyWithTrust(base, true);
   const untrusting = policyWithTrust(base, false);
-  const trust: TrustCheck | undefined = trustAll ? undefined : compileTrust(options.trust);
+  // Compiled even when every stage is trusted: the token header must still never be forwarded.
+  const trust: TrustCheck | undefined = compileTrust(options.trust);
+  const secret = trust?.tokenHeader;
+  if (secret !== undefined && (base.keys.includes(secret) || base.aliases.includes(secret) || base.stageKey === secret)) {
+    throw new GrayConfigError(`graylane: ${JSON.stringify(secret)} is the trust token header, which is never forwarded; remove it from keys / aliases / stageKey.`);
+  }
   const rules = options.rules === undefined ? undefined : isRuleSet(options.rules) ? options.rules : createColoringRules(options.rules, { policy: base });
   const health = healthSet(options.healthPaths);
 
@@ -104,7 +101,7 @@ export function createHttpEdge(options: GrayHttpOptions = {}): HttpEdge {
       const mark = url.indexOf('?');
       if (health.size > 0 && health.has(mark < 0 ? url : url.slice(0, mark))) return undefined;
       const admitted = trustAll || (trust !== undefined && trust(req));
-      const ctx = withoutKey(extractGrayContext(req.headers, recordCarrier, admitted ? trusting : untrusting), trust?.tokenHeader);
+      const ctx = extractGrayContextExcept(req.headers, recordCarrier, admitted ? trusting : untrusting, secret);
       if (rules === undefined) return ctx;
       return colorContext(ctx, rules, coloringInput(req.headers, recordCarrier, url), base);
     },
