@@ -33,4 +33,5 @@ export type {
   ColoringInput,
 } from './core/rules-types.js';
 export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules-hash.js';
+export { normalizePath } from './core/path.js';
 export { coloringInput, colorContext, coloringResolver, policyWithTrust, GRPC_HEALTH_PREFIX } from './core/rules-edge.js';

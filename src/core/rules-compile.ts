@@ -5,6 +5,7 @@
  */
 import { GrayConfigError } from './errors.js';
 import type { GrayPolicy } from './policy.js';
+import { normalizePath } from './path.js';
 import { rolloutBucket } from './rules-hash.js';
 import { compileRegex } from './rules-regex.js';
 import type { ColoringInput } from './rules-types.js';
@@ -95,6 +96,7 @@ function condition(spec: unknown, what: string, fail: Fail): (input: ColoringInp
     if (extra.length > 0) fail(`${what} with pathPrefix takes no other field (got ${extra.join(', ')})`);
     const prefix = spec.pathPrefix;
     if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail(`${what} pathPrefix must be a string starting with '/'`);
+    if (normalizePath(prefix) !== prefix) fail(`${what} pathPrefix ${JSON.stringify(prefix)} is not a normalised path (requests are matched after normalisation); use ${JSON.stringify(normalizePath(prefix))}`);
     return (input) => input.path !== undefined && input.path.startsWith(prefix);
   }
   const read = reader(spec, ['header', 'cookie', 'query'], what, fail);

@@ -8,6 +8,7 @@ import { extractGrayContextExcept, recordCarrier } from '../core/carrier.js';
 import type { GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { normalizePath } from '../core/path.js';
 import { createColoringRules, type ColoringRules } from '../core/rules.js';
 import { coloringInput, colorContext, policyWithTrust } from '../core/rules-edge.js';
 import type { ColoringRule } from '../core/rules-types.js';
@@ -34,7 +35,7 @@ export interface GrayHttpOptions extends GrayPolicyOptions {
    * `createColoringRules(...)` object (keep it to hot-swap rules with `setRules`). Default: none.
    */
   readonly rules?: readonly ColoringRule[] | ColoringRules;
-  /** Exact paths (query ignored) that are never colored and get no context. Default `['/healthz', '/readyz', '/livez']`. */
+  /** Exact paths (compared after normalisation, query ignored) that are never colored and get no context. Default `['/healthz', '/readyz', '/livez']`. */
   readonly healthPaths?: readonly string[];
   /** Echo the resolved stage as a response header: `true` for the stage key, or a header name. Default `false`. */
   readonly echoStage?: boolean | string;
@@ -60,7 +61,7 @@ function healthSet(paths: readonly string[] | undefined): ReadonlySet<string> {
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p.startsWith('/'))) {
     throw new GrayConfigError("graylane: healthPaths must be an array of paths starting with '/', e.g. ['/healthz'] (or [] for none).");
   }
-  return new Set(paths);
+  return new Set(paths.map(normalizePath));
 }
 
 function echoName(echo: boolean | string | undefined, policy: GrayPolicy): string | undefined {
@@ -98,8 +99,7 @@ export function createHttpEdge(options: GrayHttpOptions = {}): HttpEdge {
     echoHeader: echoName(options.echoStage, base),
     resolve(req) {
       const url = requestUrl(req);
-      const mark = url.indexOf('?');
-      if (health.size > 0 && health.has(mark < 0 ? url : url.slice(0, mark))) return undefined;
+      if (health.size > 0 && health.has(normalizePath(url))) return undefined;
       const admitted = trustAll || (trust !== undefined && trust(req));
       const ctx = extractGrayContextExcept(req.headers, recordCarrier, admitted ? trusting : untrusting, secret);
       if (rules === undefined) return ctx;
