@@ -6,6 +6,7 @@
 export { RELEASE_STAGE_KEY, DEFAULT_STAGE, MAX_STAGE_LENGTH, parseStage } from './core/stage.js';
 export type { GrayInvalidReason } from './core/stage.js';
 export { GrayConfigError } from './core/errors.js';
+export { HOP_TRACE_KEY, HOPS_TRAILER_KEY, CONTROL_KEYS } from './core/control-keys.js';
 export { createGrayPolicy, defaultGrayPolicy } from './core/policy.js';
 export type { GrayPolicy, GrayPolicyOptions, GrayInvalidEvent } from './core/policy.js';
 export {
@@ -32,4 +33,5 @@ export type {
   ColoringInput,
 } from './core/rules-types.js';
 export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules-hash.js';
+export { normalizePath } from './core/path.js';
 export { coloringInput, colorContext, coloringResolver, policyWithTrust, GRPC_HEALTH_PREFIX } from './core/rules-edge.js';

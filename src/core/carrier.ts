@@ -5,7 +5,8 @@
  */
 import { getGrayContext, type GrayContext } from './context.js';
 import { defaultGrayPolicy, makeContext, type GrayPolicy } from './policy.js';
-import { checkValue, isValidKey } from './stage.js';
+import { CONTROL_KEYS } from './control-keys.js';
+import { asciiLower, checkValue, isValidKey } from './stage.js';
 
 /** Reads values from a carrier. Keys are lower-case. */
 export interface GrayGetter<C> {
@@ -44,12 +45,12 @@ export const recordCarrier: GrayGetter<HeaderRecord> & GraySetter<HeaderRecord> 
   get(carrier, key) {
     if (Object.hasOwn(carrier, key)) return firstHeader(carrier[key]);
     for (const name of Object.keys(carrier)) {
-      if (name.length === key.length && name.toLowerCase() === key) return firstHeader(carrier[name]);
+      if (name.length === key.length && asciiLower(name) === key) return firstHeader(carrier[name]);
     }
     return undefined;
   },
   keys(carrier) {
-    return Object.keys(carrier).map((k) => k.toLowerCase());
+    return Object.keys(carrier).map(asciiLower);
   },
   set(carrier, key, value) {
     carrier[key] = value;
@@ -106,16 +107,22 @@ function hasPrefix(prefixes: readonly string[], key: string): boolean {
   return false;
 }
 
-function readExtras<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, entries: Record<string, string>, count: number): number {
+/** Keys never carried as extras: a secret (`skip`), and graylane's control keys unless the caller is trusted. */
+function isWithheld(policy: GrayPolicy, key: string, skip: string | undefined): boolean {
+  return key === skip || (!policy.trustIncoming && CONTROL_KEYS.has(key));
+}
+
+function readExtras<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, entries: Record<string, string>, count: number, skip: string | undefined): number {
   const keys = policy.keys;
   for (let i = 0; i < keys.length; i++) {
+    if (isWithheld(policy, keys[i]!, skip)) continue;
     const value = getter.get(carrier, keys[i]!);
     if (value !== undefined) count = addExtra(policy, entries, keys[i]!, value, count);
   }
   const prefixes = policy.keyPrefixes;
   if (prefixes.length === 0 || getter.keys === undefined) return count;
   for (const key of getter.keys(carrier)) {
-    if (!hasPrefix(prefixes, key) || key.endsWith('-bin') || key === policy.stageKey || policy.aliases.includes(key)) continue;
+    if (!hasPrefix(prefixes, key) || key.endsWith('-bin') || key === policy.stageKey || policy.aliases.includes(key) || isWithheld(policy, key, skip)) continue;
     const value = getter.get(carrier, key);
     if (value === undefined) continue;
     // HTTP header names allow characters gRPC metadata keys do not (e.g. `!`): never carry those.
@@ -133,17 +140,26 @@ export { outgoingStage } from './call-stage.js';
  * are dropped and reported through the policy's `onInvalid`; this function never throws on input.
  */
 export function extractGrayContext<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy = defaultGrayPolicy()): GrayContext {
+  return extractGrayContextExcept(carrier, getter, policy, undefined);
+}
+
+/**
+ * {@link extractGrayContext} that never carries the key `skip` (e.g. the HTTP edge's secret
+ * trust-token header, which a `keyPrefix` could cover). Internal.
+ */
+export function extractGrayContextExcept<C>(carrier: C, getter: GrayGetter<C>, policy: GrayPolicy, skip: string | undefined): GrayContext {
   const stage = readStage(carrier, getter, policy);
   if (policy.keys.length === 0 && policy.keyPrefixes.length === 0) {
     return stage === undefined ? policy.defaultContext : policy.contextFor(stage);
   }
-  const entries: Record<string, string> = {};
+  // Keys come from the request: a null prototype keeps names such as `constructor` inert.
+  const entries = Object.create(null) as Record<string, string>;
   const base = stage === undefined ? 0 : 1;
   if (stage !== undefined) {
     entries[policy.stageKey] = stage;
     if (policy.forwardAliases) for (const alias of policy.aliases) entries[alias] = stage;
   }
-  const count = readExtras(carrier, getter, policy, entries, base);
+  const count = readExtras(carrier, getter, policy, entries, base, skip);
   if (count === base) return stage === undefined ? policy.defaultContext : policy.contextFor(stage);
   return makeContext(stage ?? policy.defaultStage, stage !== undefined, entries);
 }

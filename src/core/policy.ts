@@ -88,7 +88,7 @@ export interface GrayPolicy {
 }
 
 const CACHE_LIMIT = 256;
-const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+const EMPTY: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
 
 function list(value: string | readonly string[] | undefined): readonly string[] {
   if (value === undefined) return [];
@@ -152,6 +152,11 @@ export function createGrayPolicy(options: GrayPolicyOptions = {}): GrayPolicy {
   for (const k of [...aliases, ...keys]) {
     if (k === stageKey) throw new GrayConfigError(`graylane: ${JSON.stringify(k)} is the stage key; do not list it in aliases or keys.`);
   }
+  for (const k of keys) {
+    if (aliases.includes(k)) {
+      throw new GrayConfigError(`graylane: ${JSON.stringify(k)} is listed both in aliases and in keys; an alias carries the stage (accepted only from trusted callers), so remove it from keys.`);
+    }
+  }
   const stages = options.stages === undefined ? undefined : new Set(options.stages.map((s) => requireStage('stages entry', s)));
   if (stages !== undefined && stages.size === 0) {
     throw new GrayConfigError('graylane: stages is empty; list the allowed stages (e.g. [\'stable\', \'canary\']) or omit the option.');
@@ -203,7 +208,8 @@ export function createGrayPolicy(options: GrayPolicyOptions = {}): GrayPolicy {
       const cached = stageOnly.get(stage);
       if (cached !== undefined) return cached;
     }
-    const entries: Record<string, string> = { ...extra, [stageKey]: stage };
+    const entries: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, extra);
+    entries[stageKey] = stage;
     if (forwardAliases) for (const alias of aliases) entries[alias] = stage;
     const ctx = makeContext(stage, true, entries);
     if (plain && stageOnly.size < CACHE_LIMIT) {

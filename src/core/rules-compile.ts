@@ -5,9 +5,11 @@
  */
 import { GrayConfigError } from './errors.js';
 import type { GrayPolicy } from './policy.js';
+import { normalizePath } from './path.js';
 import { rolloutBucket } from './rules-hash.js';
+import { compileRegex } from './rules-regex.js';
 import type { ColoringInput } from './rules-types.js';
-import { isValidKey, parseStage } from './stage.js';
+import { asciiLower, isValidKey, parseStage } from './stage.js';
 
 /** Longest request value a test looks at; longer values never match (bounds regex work). */
 export const MAX_MATCH_LENGTH = 4096;
@@ -37,7 +39,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function headerName(value: unknown, what: string, fail: Fail): string {
-  const name = typeof value === 'string' ? value.toLowerCase() : '';
+  const name = typeof value === 'string' ? asciiLower(value) : '';
   if (!isValidKey(name)) fail(`${what} ${JSON.stringify(value)} is not a valid header name (letters, digits, '-', '_', '.')`);
   return name;
 }
@@ -65,7 +67,7 @@ function valueTest(spec: Record<string, unknown>, fail: Fail): (value: string) =
   const tests = ['equals', 'oneOf', 'regex'].filter((k) => spec[k] !== undefined);
   if (tests.length > 1) fail(`a condition takes at most one of equals, oneOf, regex (got ${tests.join(', ')})`);
   if (spec.ignoreCase !== undefined && typeof spec.ignoreCase !== 'boolean') fail('ignoreCase must be true or false');
-  const fold = spec.ignoreCase === true ? (v: string) => v.toLowerCase() : (v: string) => v;
+  const fold = spec.ignoreCase === true ? asciiLower : (v: string) => v;
   if (spec.equals !== undefined) {
     if (typeof spec.equals !== 'string') fail('equals must be a string');
     const want = fold(spec.equals);
@@ -79,13 +81,9 @@ function valueTest(spec: Record<string, unknown>, fail: Fail): (value: string) =
   }
   if (spec.regex !== undefined) {
     if (typeof spec.regex !== 'string' || spec.regex.length === 0 || spec.regex.length > MAX_REGEX_LENGTH) fail(`regex must be a non-empty string of at most ${MAX_REGEX_LENGTH} characters`);
-    let re: RegExp;
-    try {
-      re = new RegExp(spec.regex, spec.ignoreCase === true ? 'i' : '');
-    } catch (err) {
-      return fail(`regex ${JSON.stringify(spec.regex)} does not compile (${(err as Error).message})`);
-    }
-    return (v) => re.test(v);
+    const compiled = compileRegex(spec.regex, spec.ignoreCase === true);
+    if (!compiled.ok) return fail(`regex ${JSON.stringify(spec.regex)} ${compiled.problem}`);
+    return compiled.test;
   }
   return () => true;
 }
@@ -98,6 +96,7 @@ function condition(spec: unknown, what: string, fail: Fail): (input: ColoringInp
     if (extra.length > 0) fail(`${what} with pathPrefix takes no other field (got ${extra.join(', ')})`);
     const prefix = spec.pathPrefix;
     if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail(`${what} pathPrefix must be a string starting with '/'`);
+    if (normalizePath(prefix) !== prefix) fail(`${what} pathPrefix ${JSON.stringify(prefix)} is not a normalised path (requests are matched after normalisation); use ${JSON.stringify(normalizePath(prefix))}`);
     return (input) => input.path !== undefined && input.path.startsWith(prefix);
   }
   const read = reader(spec, ['header', 'cookie', 'query'], what, fail);

@@ -6,6 +6,7 @@
 import type { GrayGetter } from './carrier.js';
 import type { GrayContext } from './context.js';
 import { defaultGrayPolicy, type GrayPolicy } from './policy.js';
+import { normalizePath } from './path.js';
 import type { ColoringRules } from './rules.js';
 import type { ColoringInput } from './rules-types.js';
 
@@ -32,7 +33,8 @@ function parseCookies(header: string | undefined): Map<string, string> {
 /**
  * A {@link ColoringInput} over any carrier: headers through `getter` (lower-case names), cookies
  * from the `cookie` key (parsed once, on first use), and path and query from `url` (e.g. Node's
- * `req.url`, `'/api/orders?lane=canary'`). Never throws.
+ * `req.url`, `'/api/orders?lane=canary'`). The path is normalised ({@link normalizePath}: dot
+ * segments resolved, `%2e` decoded, repeated slashes collapsed, query dropped). Never throws.
  */
 export function coloringInput<C>(carrier: C, getter: GrayGetter<C>, url?: string): ColoringInput {
   let cookies: Map<string, string> | undefined;
@@ -44,7 +46,7 @@ export function coloringInput<C>(carrier: C, getter: GrayGetter<C>, url?: string
       cookies ??= parseCookies(getter.get(carrier, 'cookie'));
       return cookies.get(name);
     },
-    path: url === undefined ? undefined : mark < 0 ? url : url.slice(0, mark),
+    path: url === undefined ? undefined : normalizePath(url),
     query(name) {
       if (url === undefined || mark < 0) return undefined;
       query ??= new URLSearchParams(url.slice(mark + 1));

@@ -13,7 +13,11 @@ export interface ColoringValueTest {
   readonly equals?: string;
   /** The value equals one of these strings (at least one). */
   readonly oneOf?: readonly string[];
-  /** The value matches this regular expression source (at most 512 characters, no flags; compiled once). */
+  /**
+   * The value matches this regular expression source (JavaScript syntax, at most 512 characters, no
+   * flags; compiled once). It runs on a linear-time engine (RE2): backreferences and lookaround are
+   * refused, and so are patterns over 256 RE2 instructions.
+   */
   readonly regex?: string;
   /** Compare `equals` / `oneOf` / `regex` case-insensitively. Default `false`. */
   readonly ignoreCase?: boolean;
@@ -34,9 +38,13 @@ export interface ColoringQueryCondition extends ColoringValueTest {
   /** Query parameter name, matched case-sensitively. */
   readonly query: string;
 }
-/** A path condition: the request path (without query) starts with `pathPrefix`, e.g. `'/api/v2/'`. */
+/**
+ * A path condition: the normalised request path starts with `pathPrefix`, e.g. `'/api/v2/'`. The
+ * path is normalised first (dot segments, also `%2e`, resolved; repeated slashes collapsed; query
+ * dropped), so `/api/v2/../admin` is not under `/api/v2/`.
+ */
 export interface ColoringPathCondition {
-  /** Prefix the request path (HTTP path without query, or gRPC method path) must start with. */
+  /** Prefix the normalised request path (HTTP path, or gRPC method path) must start with; itself a normalised path. */
   readonly pathPrefix: string;
 }
 
@@ -86,7 +94,7 @@ export interface ColoringInput {
   header(name: string): string | undefined;
   /** A cookie value by name, or `undefined`. Default: cookie conditions never match. */
   cookie?(name: string): string | undefined;
-  /** The request path without query string, e.g. `'/api/orders'`. Default: path conditions never match. */
+  /** The normalised request path without query string, e.g. `'/api/orders'`. Default: path conditions never match. */
   readonly path?: string;
   /** A query-parameter value by name, or `undefined`. Default: query conditions never match. */
   query?(name: string): string | undefined;

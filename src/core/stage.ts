@@ -30,13 +30,36 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /**
- * Normalises a raw stage value: trims it, lower-cases it and checks it against
- * `^[a-z0-9][a-z0-9._-]{0,63}$`.
+ * Lower-cases ASCII letters only (`A`–`Z`). Unlike `String#toLowerCase`, it never maps a non-ASCII
+ * look-alike onto ASCII (the Kelvin sign `\u212A` stays as it is, so it cannot become `k`).
+ */
+export function asciiLower(value: string): string {
+  return ASCII_UPPER.test(value) ? value.replace(ASCII_UPPER_ALL, lowerChar) : value;
+}
+const ASCII_UPPER = /[A-Z]/;
+const ASCII_UPPER_ALL = /[A-Z]/g;
+const lowerChar = (c: string): string => String.fromCharCode(c.charCodeAt(0) + 32);
+
+const isBlank = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/** `value[start, end)` without ASCII whitespace (space, tab, CR, LF, VT, FF) at either end; Unicode spaces stay. */
+function trimBlanks(value: string, start: number, end: number): string {
+  while (start < end && isBlank(value.charCodeAt(start))) start++;
+  while (end > start && isBlank(value.charCodeAt(end - 1))) end--;
+  return value.slice(start, end);
+}
+
+/**
+ * Normalises a raw stage value: keeps the first of comma-joined values (HTTP/2 and node:http join a
+ * key sent twice into `'canary, beta'`; the first one counts), trims ASCII whitespace, lower-cases
+ * ASCII letters and checks it against `^[a-z0-9][a-z0-9._-]{0,63}$`. Non-ASCII characters are
+ * never folded or trimmed, so they are rejected as `'bad-characters'`.
  *
  * @returns the normalised stage, or the reason it was rejected. Never throws.
  */
 export function parseStage(raw: string): { ok: true; stage: string } | { ok: false; reason: GrayInvalidReason } {
-  const value = raw.trim().toLowerCase();
+  const comma = raw.indexOf(',');
+  const value = asciiLower(trimBlanks(raw, 0, comma < 0 ? raw.length : comma));
   if (value.length === 0) return { ok: false, reason: 'empty' };
   if (value.length > MAX_STAGE_LENGTH) return { ok: false, reason: 'too-long' };
   if (!STAGE_PATTERN.test(value)) return { ok: false, reason: 'bad-characters' };

@@ -4,14 +4,15 @@
  * @packageDocumentation
  */
 import type { IncomingMessage } from 'node:http';
-import { extractGrayContext, recordCarrier } from '../core/carrier.js';
+import { extractGrayContextExcept, recordCarrier } from '../core/carrier.js';
 import type { GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
-import { makeContext, resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
+import { normalizePath } from '../core/path.js';
 import { createColoringRules, type ColoringRules } from '../core/rules.js';
 import { coloringInput, colorContext, policyWithTrust } from '../core/rules-edge.js';
 import type { ColoringRule } from '../core/rules-types.js';
-import { isValidKey } from '../core/stage.js';
+import { asciiLower, isValidKey } from '../core/stage.js';
 import { compileTrust, type GrayTrustRule, type TrustCheck } from './trust.js';
 
 /** Paths never colored by default: `['/healthz', '/readyz', '/livez']`. */
@@ -34,7 +35,7 @@ export interface GrayHttpOptions extends GrayPolicyOptions {
    * `createColoringRules(...)` object (keep it to hot-swap rules with `setRules`). Default: none.
    */
   readonly rules?: readonly ColoringRule[] | ColoringRules;
-  /** Exact paths (query ignored) that are never colored and get no context. Default `['/healthz', '/readyz', '/livez']`. */
+  /** Exact paths (compared after normalisation, query ignored) that are never colored and get no context. Default `['/healthz', '/readyz', '/livez']`. */
   readonly healthPaths?: readonly string[];
   /** Echo the resolved stage as a response header: `true` for the stage key, or a header name. Default `false`. */
   readonly echoStage?: boolean | string;
@@ -51,14 +52,6 @@ export interface HttpEdge {
 
 const EDGE_KEYS = ['policy', 'trustIncoming', 'trust', 'rules', 'healthPaths', 'echoStage'] as const;
 
-/** Drops the secret token header from the carried keys (a `keyPrefix` such as `'x-gray-'` could cover it). */
-function withoutKey(ctx: GrayContext, key: string | undefined): GrayContext {
-  if (key === undefined || ctx.entries[key] === undefined) return ctx;
-  const rest: Record<string, string> = { ...ctx.entries };
-  delete rest[key];
-  return makeContext(ctx.stage, ctx.explicit, rest);
-}
-
 function isRuleSet(value: unknown): value is ColoringRules {
   return typeof value === 'object' && value !== null && typeof (value as ColoringRules).resolve === 'function' && typeof (value as ColoringRules).setRules === 'function';
 }
@@ -68,13 +61,13 @@ function healthSet(paths: readonly string[] | undefined): ReadonlySet<string> {
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p.startsWith('/'))) {
     throw new GrayConfigError("graylane: healthPaths must be an array of paths starting with '/', e.g. ['/healthz'] (or [] for none).");
   }
-  return new Set(paths);
+  return new Set(paths.map(normalizePath));
 }
 
 function echoName(echo: boolean | string | undefined, policy: GrayPolicy): string | undefined {
   if (echo === undefined || echo === false) return undefined;
   if (echo === true) return policy.stageKey;
-  if (typeof echo === 'string' && isValidKey(echo.toLowerCase())) return echo.toLowerCase();
+  if (typeof echo === 'string' && isValidKey(asciiLower(echo))) return asciiLower(echo);
   throw new GrayConfigError(`graylane: echoStage must be true, false or a header name, got ${JSON.stringify(echo)}.`);
 }
 
@@ -92,7 +85,12 @@ export function createHttpEdge(options: GrayHttpOptions = {}): HttpEdge {
   const trustAll = options.trustIncoming === true;
   const trusting = policyWithTrust(base, true);
   const untrusting = policyWithTrust(base, false);
-  const trust: TrustCheck | undefined = trustAll ? undefined : compileTrust(options.trust);
+  // Compiled even when every stage is trusted: the token header must still never be forwarded.
+  const trust: TrustCheck | undefined = compileTrust(options.trust);
+  const secret = trust?.tokenHeader;
+  if (secret !== undefined && (base.keys.includes(secret) || base.aliases.includes(secret) || base.stageKey === secret)) {
+    throw new GrayConfigError(`graylane: ${JSON.stringify(secret)} is the trust token header, which is never forwarded; remove it from keys / aliases / stageKey.`);
+  }
   const rules = options.rules === undefined ? undefined : isRuleSet(options.rules) ? options.rules : createColoringRules(options.rules, { policy: base });
   const health = healthSet(options.healthPaths);
 
@@ -101,10 +99,9 @@ export function createHttpEdge(options: GrayHttpOptions = {}): HttpEdge {
     echoHeader: echoName(options.echoStage, base),
     resolve(req) {
       const url = requestUrl(req);
-      const mark = url.indexOf('?');
-      if (health.size > 0 && health.has(mark < 0 ? url : url.slice(0, mark))) return undefined;
+      if (health.size > 0 && health.has(normalizePath(url))) return undefined;
       const admitted = trustAll || (trust !== undefined && trust(req));
-      const ctx = withoutKey(extractGrayContext(req.headers, recordCarrier, admitted ? trusting : untrusting), trust?.tokenHeader);
+      const ctx = extractGrayContextExcept(req.headers, recordCarrier, admitted ? trusting : untrusting, secret);
       if (rules === undefined) return ctx;
       return colorContext(ctx, rules, coloringInput(req.headers, recordCarrier, url), base);
     },

@@ -5,6 +5,7 @@
  */
 import { injectGrayContext, recordCarrier, type GraySetter } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
+import { asciiLower } from '../core/stage.js';
 
 /** Header shapes accepted by `fetch`: a `Headers` instance, an array of `[name, value]` pairs, or a plain object. */
 export type GrayHeadersInit = Headers | readonly (readonly [string, string])[] | Record<string, string>;
@@ -19,7 +20,7 @@ const headersSetter: GraySetter<Headers> = {
 
 const pairsSetter: GraySetter<[string, string][]> = {
   set: (pairs, key, value) => void pairs.push([key, value]),
-  has: (pairs, key) => pairs.some(([name]) => name.toLowerCase() === key),
+  has: (pairs, key) => pairs.some(([name]) => asciiLower(name) === key),
 };
 
 function isHeaders(value: unknown): value is Headers {

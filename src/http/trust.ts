@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { recordCarrier } from '../core/carrier.js';
 import { GrayConfigError } from '../core/errors.js';
-import { isValidKey } from '../core/stage.js';
+import { asciiLower, isValidKey } from '../core/stage.js';
 
 /** Admit the client's stage when a header carries one of the configured secret tokens. */
 export interface GrayTokenTrust {
@@ -29,7 +29,7 @@ export type TrustCheck = ((req: IncomingMessage) => boolean) & { readonly tokenH
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 function tokenCheck(rule: GrayTokenTrust): TrustCheck {
-  const header = typeof rule.tokenHeader === 'string' ? rule.tokenHeader.toLowerCase() : '';
+  const header = typeof rule.tokenHeader === 'string' ? asciiLower(rule.tokenHeader) : '';
   if (!isValidKey(header)) {
     throw new GrayConfigError(`graylane: trust.tokenHeader ${JSON.stringify(rule.tokenHeader)} is not a valid header name; use e.g. 'x-gray-token'.`);
   }

@@ -5,10 +5,8 @@
  */
 import { parseStage } from '../core/stage.js';
 
-/** Request key that asks every graylane hop to report itself: send `x-gray-trace: 1`. */
-export const HOP_TRACE_KEY = 'x-gray-trace';
-/** Response trailer carrying the hops: `x-gray-hops`. */
-export const HOPS_TRAILER_KEY = 'x-gray-hops';
+import { HOP_TRACE_KEY, HOPS_TRAILER_KEY } from '../core/control-keys.js';
+export { HOP_TRACE_KEY, HOPS_TRAILER_KEY };
 /** Most hops kept in one trace; the rest are dropped and the trace marked `incomplete`. */
 export const MAX_HOPS = 64;
 /** Longest accepted `x-gray-hops` value, in characters. */
