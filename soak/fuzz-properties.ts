@@ -29,6 +29,7 @@ import {
 import { forwardGrayMetadata, grpcMetadataCarrier } from 'graylane/grpc-js';
 import { niceMetadataCarrier } from 'graylane/nice-grpc';
 import { encodeHops, parseHops, readHopTrace, type GrayHop, type HopTrace } from 'graylane/observe';
+import { hostileProperties } from './fuzz-hostile.js';
 import { createFileRegistry, createStaticRegistry, type GrayInstance, type GrayServiceRules, type GrayServiceSnapshot } from 'graylane/routing';
 
 export const VALID_STAGE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -323,7 +324,7 @@ export function fuzzProperties(): { properties: FuzzProperty[]; dispose(): Promi
       check: prop(rawStage, (raw) => {
         const parsed = parseStage(raw);
         if (parsed.ok) {
-          if (!VALID_STAGE.test(parsed.stage) || parsed.stage !== raw.trim().toLowerCase()) fail(`accepted ${JSON.stringify(raw)} as ${parsed.stage}`);
+          if (!VALID_STAGE.test(parsed.stage) || parsed.stage !== raw.split(',')[0]!.trim().toLowerCase()) fail(`accepted ${JSON.stringify(raw)} as ${parsed.stage}`);
         } else if (!['empty', 'too-long', 'bad-characters'].includes(parsed.reason)) fail(`reason ${parsed.reason}`);
       }),
     },
@@ -497,7 +498,7 @@ export function fuzzProperties(): { properties: FuzzProperty[]; dispose(): Promi
     },
   ];
   return {
-    properties,
+    properties: [...properties, ...hostileProperties()],
     async dispose() {
       await fileRegistry.close();
       rmSync(dir, { recursive: true, force: true });
