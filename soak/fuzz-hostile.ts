@@ -16,7 +16,7 @@ import {
   recordCarrier,
 } from 'graylane';
 import { createStaticRegistry } from 'graylane/routing';
-import { coloringInput } from '../src/core/rules-edge.js';
+import { coloringInput } from '../src/core/rules/input.js';
 import { createHttpEdge } from '../src/http/edge.js';
 
 const VALID_STAGE = /^[a-z0-9][a-z0-9._-]{0,63}$/;

@@ -19,8 +19,8 @@ export {
 export type { GrayContext } from './core/context.js';
 export { extractGrayContext, injectGrayContext, grayHeaders, recordCarrier } from './core/carrier.js';
 export type { GrayGetter, GraySetter, InjectOptions, HeaderRecord } from './core/carrier.js';
-export { createColoringRules } from './core/rules.js';
-export type { ColoringRules, ColoringRulesOptions } from './core/rules.js';
+export { createColoringRules } from './core/rules/coloring-rules.js';
+export type { ColoringRules, ColoringRulesOptions } from './core/rules/coloring-rules.js';
 export type {
   ColoringRule,
   ColoringCondition,
@@ -31,7 +31,8 @@ export type {
   ColoringValueTest,
   ColoringRollout,
   ColoringInput,
-} from './core/rules-types.js';
-export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules-hash.js';
+} from './core/rules/types.js';
+export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules/hash.js';
 export { normalizePath } from './core/path.js';
-export { coloringInput, colorContext, coloringResolver, policyWithTrust, GRPC_HEALTH_PREFIX } from './core/rules-edge.js';
+export { coloringInput } from './core/rules/input.js';
+export { coloringResolver } from './core/rules/grpc-resolver.js';

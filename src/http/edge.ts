@@ -9,9 +9,11 @@ import type { GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { normalizePath } from '../core/path.js';
-import { createColoringRules, type ColoringRules } from '../core/rules.js';
-import { coloringInput, colorContext, policyWithTrust } from '../core/rules-edge.js';
-import type { ColoringRule } from '../core/rules-types.js';
+import { policyWithTrust } from '../core/policy-trust.js';
+import { colorContext } from '../core/rules/color.js';
+import { createColoringRules, type ColoringRules } from '../core/rules/coloring-rules.js';
+import { coloringInput } from '../core/rules/input.js';
+import type { ColoringRule } from '../core/rules/types.js';
 import { asciiLower, isValidKey } from '../core/stage.js';
 import { compileTrust, type GrayTrustRule, type TrustCheck } from './trust.js';
 

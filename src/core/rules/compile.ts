@@ -3,13 +3,13 @@
  * evaluating a rule on the request path never throws.
  * @packageDocumentation
  */
-import { GrayConfigError } from './errors.js';
-import type { GrayPolicy } from './policy.js';
-import { normalizePath } from './path.js';
-import { rolloutBucket } from './rules-hash.js';
-import { compileRegex } from './rules-regex.js';
-import type { ColoringInput } from './rules-types.js';
-import { asciiLower, isValidKey, parseStage } from './stage.js';
+import { GrayConfigError } from '../errors.js';
+import type { GrayPolicy } from '../policy.js';
+import { normalizePath } from '../path.js';
+import { rolloutBucket } from './hash.js';
+import { compileRegex } from './regex.js';
+import type { ColoringInput } from './types.js';
+import { asciiLower, isValidKey, parseStage } from '../stage.js';
 
 /** Longest request value a test looks at; longer values never match (bounds regex work). */
 export const MAX_MATCH_LENGTH = 4096;

@@ -3,10 +3,10 @@
  * request at the edge (HTTP or gRPC). First match wins; no match leaves the default stage.
  * @packageDocumentation
  */
-import { GrayConfigError } from './errors.js';
-import type { GrayPolicy } from './policy.js';
-import { compileRule, type CompiledRule } from './rules-compile.js';
-import type { ColoringInput, ColoringRule } from './rules-types.js';
+import { GrayConfigError } from '../errors.js';
+import type { GrayPolicy } from '../policy.js';
+import { compileRule, type CompiledRule } from './compile.js';
+import type { ColoringInput, ColoringRule } from './types.js';
 
 /** Options of {@link createColoringRules}. */
 export interface ColoringRulesOptions {
