@@ -1,52 +1,53 @@
 /**
- * docs/benchmarks.svg: a dependency-free bar chart of the 3-hop ratios against hand-written forwarding.
+ * docs/benchmarks.svg: a dependency-free chart of the 3-hop CPU-per-call ratios to the hand-written
+ * baseline, per runtime: the median as a dot, the 95 % bootstrap interval as a whisker, the bar as
+ * a red tick.
  * @packageDocumentation
  */
 import type { BenchReport } from './report.js';
 
-/** docs/benchmarks.svg: 3-hop throughput and CPU-per-call ratios vs hand, with min–max whiskers. */
 export function chartSvg(r: BenchReport): string {
-  const three = r.topologies.find((t) => t.hops === 3) ?? r.topologies[0];
-  const rows = (three?.scenarios ?? []).filter((s) => s.vsHand !== null);
+  const rows: { label: string; value: number; lo: number; hi: number; bar: number | undefined }[] = [];
+  for (const rt of r.runtimes) {
+    const top = rt.topologies.find((t) => t.hops === 3) ?? rt.topologies[0];
+    const bars = new Map(rt.targets.filter((t) => t.unit === '×' && t.id.endsWith('-cpu')).map((t) => [t.id, t.bar]));
+    for (const s of top?.scenarios ?? []) {
+      const e = s.cpuVsBaseline;
+      if (e === null || e.value === null) continue;
+      const id = s.scenario === 'graylane' ? 'propagation-cpu' : s.scenario === 'full' ? 'full-stack-cpu' : s.scenario === 'nice-grpc' ? 'nice-grpc-cpu' : '';
+      rows.push({ label: `Node ${rt.major} · ${s.scenario} ÷ ${s.baseline}`, value: e.value, lo: e.lo!, hi: e.hi!, bar: bars.get(id) });
+    }
+  }
   const W = 760;
-  const left = 150;
-  const right = 30;
-  const rowH = 44;
-  const top = 58;
+  const left = 230;
+  const right = 60;
+  const rowH = 26;
+  const top = 50;
   const H = top + rows.length * rowH + 40;
-  const all = rows.flatMap((s) => [s.vsHand!.throughput.max ?? 1, s.vsHand!.cpuPerCall.max ?? 1]);
-  const maxV = Math.max(1.2, ...all.filter(Number.isFinite)) * 1.05;
-  const x = (v: number): number => Math.round((left + (v / maxV) * (W - left - right)) * 10) / 10;
+  const lo = Math.min(0.8, ...rows.map((x) => x.lo)) * 0.97;
+  const hi = Math.max(1.3, ...rows.map((x) => x.hi)) * 1.03;
+  const x = (v: number): number => Math.round((left + ((v - lo) / (hi - lo)) * (W - left - right)) * 10) / 10;
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(`${three?.hops ?? 3}-hop chain vs hand-written forwarding (median, min–max of ${rows[0]?.reps ?? 0} reps)`)}</text>`,
-    `<rect x="${left}" y="30" width="12" height="10" fill="#4c78a8"/><text x="${left + 16}" y="39">throughput ratio (higher is better)</text>`,
-    `<rect x="${left + 230}" y="30" width="12" height="10" fill="#f58518"/><text x="${left + 246}" y="39">CPU per call ratio (lower is better)</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${esc('3-hop CPU per call ÷ hand-written baseline: median of per-round ratios, 95 % interval')}</text>`,
+    `<text x="10" y="38" fill="#555">${esc('lower is better; red tick: the bar (met when the whole whisker is left of it)')}</text>`,
   ];
-  const step = maxV > 3 ? 0.5 : 0.25;
-  for (let tick = 0; tick <= maxV + 1e-9; tick += step) {
+  const step = hi - lo > 1 ? 0.2 : 0.1;
+  for (let tick = Math.ceil(lo / step) * step; tick <= hi + 1e-9; tick += step) {
     const tx = x(tick);
-    parts.push(`<line x1="${tx}" x2="${tx}" y1="${top - 6}" y2="${H - 30}" stroke="${Math.abs(tick - 1) < 1e-9 ? '#333' : '#e5e5e5'}" stroke-width="${Math.abs(tick - 1) < 1e-9 ? 1.5 : 1}"/>`);
+    const one = Math.abs(tick - 1) < 1e-9;
+    parts.push(`<line x1="${tx}" x2="${tx}" y1="${top - 6}" y2="${H - 30}" stroke="${one ? '#333' : '#e5e5e5'}" stroke-width="${one ? 1.5 : 1}"/>`);
     parts.push(`<text x="${tx}" y="${H - 14}" text-anchor="middle" fill="#555">${tick.toFixed(2)}</text>`);
   }
-  rows.forEach((s, i) => {
-    const y = top + i * rowH;
-    parts.push(`<text x="${left - 8}" y="${y + 20}" text-anchor="end">${esc(s.scenario)}</text>`);
-    const bars: [number | null, number | null, number | null, string, number][] = [
-      [s.vsHand!.throughput.median, s.vsHand!.throughput.min, s.vsHand!.throughput.max, '#4c78a8', y + 4],
-      [s.vsHand!.cpuPerCall.median, s.vsHand!.cpuPerCall.min, s.vsHand!.cpuPerCall.max, '#f58518', y + 20],
-    ];
-    for (const [med, min, max, color, by] of bars) {
-      if (med === null) continue;
-      parts.push(`<rect x="${left}" y="${by}" width="${Math.max(0, Math.round((x(med) - left) * 10) / 10)}" height="14" fill="${color}"/>`);
-      if (min !== null && max !== null) {
-        parts.push(`<line x1="${x(min)}" x2="${x(max)}" y1="${by + 7}" y2="${by + 7}" stroke="#222"/>`);
-        parts.push(`<line x1="${x(min)}" x2="${x(min)}" y1="${by + 3}" y2="${by + 11}" stroke="#222"/><line x1="${x(max)}" x2="${x(max)}" y1="${by + 3}" y2="${by + 11}" stroke="#222"/>`);
-      }
-      parts.push(`<text x="${Math.max(x(med), max === null ? 0 : x(max)) + 4}" y="${by + 11}" fill="#222">${med.toFixed(2)}</text>`);
-    }
+  rows.forEach((row, i) => {
+    const y = top + i * rowH + 12;
+    parts.push(`<text x="${left - 8}" y="${y + 4}" text-anchor="end">${esc(row.label)}</text>`);
+    parts.push(`<line x1="${x(row.lo)}" x2="${x(row.hi)}" y1="${y}" y2="${y}" stroke="#4c78a8" stroke-width="3"/>`);
+    parts.push(`<circle cx="${x(row.value)}" cy="${y}" r="4.5" fill="#f58518"/>`);
+    if (row.bar !== undefined) parts.push(`<line x1="${x(row.bar)}" x2="${x(row.bar)}" y1="${y - 8}" y2="${y + 8}" stroke="#d62728" stroke-width="2"/>`);
+    parts.push(`<text x="${x(row.hi) + 6}" y="${y + 4}" fill="#222">${row.value.toFixed(2)}</text>`);
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -10,6 +10,7 @@ export const ALL_SCENARIOS = [
   'raw',
   'hand',
   'graylane',
+  'full',
   'graylane-forward',
   'graylane-call',
   'nice-grpc',
@@ -21,14 +22,18 @@ export const ALL_SCENARIOS = [
 ] as const;
 export type Scenario = (typeof ALL_SCENARIOS)[number];
 
-/** What runs without `--scenarios`: everything but the experiments. */
-export const DEFAULT_SCENARIOS: readonly Scenario[] = ALL_SCENARIOS.filter((s) => s !== 'graylane-lean');
+/**
+ * What runs without `--scenarios`: the baselines and the scenarios the targets judge, plus
+ * OpenTelemetry baggage (sampler off) for scale. The others are opt-in.
+ */
+export const DEFAULT_SCENARIOS: readonly Scenario[] = ['hand', 'graylane', 'full', 'nice-hand', 'nice-grpc', 'otel-off'];
 
 /** One sentence per scenario, for the report. */
 export const SCENARIO_LABELS: Record<Scenario, string> = {
   raw: 'raw grpc-js, tag not forwarded',
   hand: 'hand-written: read `x-release-stage` from call.metadata, set it on a new outgoing Metadata',
   graylane: 'grayServerInterceptor + grayClientInterceptor',
+  full: 'everything: grayServerInterceptor, grayServerMetricsInterceptor and grayHopTraceServerInterceptor on every hop; grayClientInterceptor, grayClientMetricsInterceptor, grayHopTraceClientInterceptor and rollbackGuardInterceptor on each downstream client, routed by registerGrayRouting (static registry, graylane:/// target)',
   'graylane-forward': 'grayServerInterceptor + forwardGrayMetadata(call) on a plain client',
   'graylane-call': 'forwardGrayMetadata(call) on a plain server and client: no interceptors, so no AsyncLocalStorage (leaf reads extractGrayContext(call.metadata))',
   'nice-grpc': 'graylane nice-grpc: grayServerMiddleware + grayClientMiddleware',
@@ -87,6 +92,17 @@ export function cpuMicros(): number {
   return u.user + u.system;
 }
 
+/** The `cpu` IPC answer: CPU µs so far, and when (µs on the monotonic clock CPU profiles use). */
+export interface CpuReading {
+  readonly cpuUs: number;
+  readonly tUs: number;
+}
+
+/** Reads {@link CpuReading} now. */
+export function cpuReading(): CpuReading {
+  return { cpuUs: cpuMicros(), tUs: Number(process.hrtime.bigint() / 1000n) };
+}
+
 /** Parent → child request. */
 export interface IpcRequest {
   readonly id: number;
@@ -111,7 +127,7 @@ export function serveIpc(handlers: Record<string, (args: Record<string, unknown>
   process.on('message', (raw: unknown) => {
     const req = raw as IpcRequest;
     if (req.cmd === 'exit') process.exit(0);
-    if (req.cmd === 'cpu') return send({ id: req.id, ok: true, result: cpuMicros() });
+    if (req.cmd === 'cpu') return send({ id: req.id, ok: true, result: cpuReading() });
     const handler = handlers[req.cmd];
     if (handler === undefined) return send({ id: req.id, ok: false, error: `unknown command ${req.cmd}` });
     Promise.resolve()

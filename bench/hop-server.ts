@@ -2,7 +2,8 @@
  * One hop of a benchmark chain, run as its own process: serves `Bench/Call` on 127.0.0.1 and either
  * answers with the stage it saw (leaf) or calls the next hop and relays its answer (middle), the
  * way the scenario (`raw`, `hand`, `graylane`, …) propagates the tag.
- * Usage (forked by bench/run.ts): hop-server.ts <scenario> [downstream host:port]
+ * Runs as compiled JavaScript under plain `node`, so `graylane` resolves to the built package (dist/).
+ * Usage (forked by bench/run.ts): hop-server.js <scenario> <hop name> [downstream host:port]
  * @packageDocumentation
  */
 import { createRequire } from 'node:module';
@@ -28,7 +29,8 @@ const BenchClientCtor = grpc.makeGenericClientConstructor(benchService, 'Bench')
 ) => BenchClient;
 
 const scenario = process.argv[2] as Scenario;
-const downstream = process.argv[3];
+const hopName = process.argv[3] ?? 'A';
+const downstream = process.argv[4];
 const creds = grpc.credentials.createInsecure();
 
 /** What the leaf reports as the stage it saw, per scenario. */
@@ -46,6 +48,32 @@ function leafStage(call: UnaryCall): string | undefined {
     default:
       return getReleaseStage();
   }
+}
+
+/** The full stack's shared pieces: one prom-client registry and the routing registry of the next hop. */
+async function fullStack(target: string | undefined): Promise<{ server: GrpcJs.ServerInterceptor[]; client: () => BenchClient }> {
+  const [{ Registry }, observe, routingApi] = await Promise.all([import('prom-client'), import('graylane/observe'), import('graylane/routing')]);
+  const metrics = new Registry();
+  const server = [
+    grayServerInterceptor(),
+    observe.grayServerMetricsInterceptor({ registry: metrics }),
+    observe.grayHopTraceServerInterceptor({ service: `bench.${hopName}`, instance: hopName }),
+  ];
+  const client = (): BenchClient => {
+    const stages = ['stable', ...BENCH_STAGES];
+    const registry = routingApi.createStaticRegistry(stages.map((stage) => ({ service: ROUTED_SERVICE, address: target!, stage })));
+    const routing = routingApi.registerGrayRouting({ registry });
+    const guard = observe.createRollbackGuard({ registry, service: ROUTED_SERVICE, stage: 'canary' });
+    return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, {
+      interceptors: [
+        grayClientInterceptor(),
+        observe.grayClientMetricsInterceptor({ registry: metrics }),
+        observe.grayHopTraceClientInterceptor(),
+        observe.rollbackGuardInterceptor(guard),
+      ],
+    });
+  };
+  return { server, client };
 }
 
 async function downstreamClient(target: string): Promise<BenchClient> {
@@ -79,7 +107,7 @@ function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buff
         client.call(call.request, forwardGrayMetadata(call), relay(cb));
       };
     default:
-      // raw, graylane, routing (interceptors do the work), otel-* (instrumentation does).
+      // raw, graylane, full, routing (interceptors do the work), otel-* (instrumentation does).
       return (call, cb) => {
         client.call(call.request, relay(cb));
       };
@@ -87,12 +115,13 @@ function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buff
 }
 
 async function startGrpcJs(): Promise<number> {
+  const full = scenario === 'full' ? await fullStack(downstream) : undefined;
   const graylaneServer = scenario === 'graylane' || scenario === 'graylane-forward' || scenario === 'routing' || scenario === 'graylane-lean';
-  const server = new grpc.Server(graylaneServer ? { interceptors: [grayServerInterceptor()] } : {});
+  const server = new grpc.Server(full !== undefined ? { interceptors: full.server } : graylaneServer ? { interceptors: [grayServerInterceptor()] } : {});
   const handler: GrpcJs.handleUnaryCall<Buffer, Buffer> =
     downstream === undefined
       ? (call, cb) => cb(null, stageReply(leafStage(call)))
-      : middleHandler(await downstreamClient(downstream));
+      : middleHandler(full !== undefined ? full.client() : await downstreamClient(downstream));
   server.addService(benchService, { call: handler });
   return new Promise((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));

@@ -1,11 +1,11 @@
 /**
- * Child processes for the harness: fork a TypeScript module under tsx with an IPC channel, wait for
- * its `ready`, send it requests with a timeout, and kill every child on exit, error or Ctrl-C.
+ * Child processes for the harness: fork a compiled bench module (bench/.out, see build.ts) with a
+ * chosen `node` binary and an IPC channel, wait for its `ready`, send it requests with a timeout,
+ * and kill every child on exit, error or Ctrl-C.
  * @packageDocumentation
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { IpcReply } from './common.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,27 +44,37 @@ export interface Proc {
 
 export interface SpawnOptions {
   readonly name: string;
-  /** Module under bench/, e.g. 'hop-server.ts'. */
+  /** Absolute path of the compiled module, e.g. `<out>/hop-server.js`. */
   readonly module: string;
+  /** The `node` binary to run it with. Default: this process's. */
+  readonly execPath?: string;
   readonly args?: readonly string[];
-  /** Extra `--import` preloads (paths relative to the repo root). */
+  /** Extra `--import` preloads (absolute paths of compiled modules). */
   readonly preload?: readonly string[];
   readonly env?: Record<string, string>;
   readonly readyTimeoutMs?: number;
-  /** Write V8 CPU profiles (`--cpu-prof`, one per thread) into `<dir>/<name>/` when the process exits. */
+  /** Write a V8 CPU profile (`--cpu-prof`) into this folder when the process exits. */
   readonly cpuProfDir?: string;
+  /** Sampling interval of the CPU profile, µs. Default: V8's (1000). */
+  readonly cpuProfIntervalUs?: number;
 }
 
-/** Forks `bench/<module>` with tsx and resolves once it reports ready. */
+/** The folder name of a process's profile: its name with every run of unsafe characters as `_`. */
+export function profileFolderName(name: string): string {
+  return name.replace(/[^a-z0-9-]+/gi, '_');
+}
+
+/** Forks `options.module` with plain `node` (no loader) and resolves once it reports ready. */
 export function spawnProc(options: SpawnOptions): Promise<Proc> {
   hookExit();
   const execArgv = [
-    '--import', 'tsx',
-    ...(options.preload ?? []).flatMap((p) => ['--import', `./${p}`]),
-    ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, options.name.replace(/[^a-z0-9-]+/gi, '_'))}`]),
+    ...(options.preload ?? []).flatMap((p) => ['--import', pathToFileURL(p).href]),
+    ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`]),
+    ...(options.cpuProfDir !== undefined && options.cpuProfIntervalUs !== undefined ? [`--cpu-prof-interval=${options.cpuProfIntervalUs}`] : []),
   ];
-  const child = fork(fileURLToPath(new URL(options.module, import.meta.url)), [...(options.args ?? [])], {
+  const child = fork(options.module, [...(options.args ?? [])], {
     cwd: REPO_ROOT,
+    execPath: options.execPath ?? process.execPath,
     execArgv,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -146,4 +156,19 @@ export function spawnProc(options: SpawnOptions): Promise<Proc> {
 /** Kills every child still running (also done automatically at exit). */
 export function killAllProcs(): void {
   killAll();
+}
+
+/** Runs a compiled bench module with `node` (no IPC) and parses the last line of its stdout as JSON. */
+export function runJsonChild(node: string, module: string, args: readonly string[], timeoutMs: number, nodeArgs: readonly string[] = []): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    execFile(node, [...nodeArgs, module, ...args], { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${module}: ${err.message}\n${stderr}`));
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line));
+      } catch (e) {
+        reject(new Error(`bad output from ${module}: ${String(e)}`));
+      }
+    });
+  });
 }

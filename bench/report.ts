@@ -1,249 +1,323 @@
 /**
- * Renders a benchmark report: the console table, docs/benchmarks.md and the SVG chart of the
- * 3-hop ratios against hand-written forwarding.
+ * Renders the reports: the console tables, docs/benchmarks.md (method, both runtimes, targets with
+ * verdicts, profile shares, micro, scale) and the SVG chart. docs/benchmarks.md is rebuilt from
+ * docs/benchmarks.json (`npm run bench`) and docs/benchmarks-scale.json (`npm run bench:scale`)
+ * whenever either is written, so each bench updates its part and keeps the other's.
  * @packageDocumentation
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chartSvg } from './chart-svg.js';
 import { SCENARIO_LABELS, type Scenario } from './common.js';
+import type { CellResult } from './chain.js';
 import type { MicroResult } from './micro.js';
-import { fmt, fmtSpread } from './stats.js';
-import type { AwaitCost, RoutingCost, Target, TopologySummary } from './summary.js';
+import type { ScaleReport } from './scale-summary.js';
+import { fmt, fmtEstimate, type Estimate } from './stats.js';
+import type { AwaitCost, RoutingCost, ScenarioProfile, Target, TopologySummary } from './summary.js';
+
+/** Everything one runtime measured. */
+export interface RuntimeReport {
+  readonly node: string;
+  readonly major: number;
+  readonly source: string;
+  readonly primary: boolean;
+  readonly scenarios: readonly Scenario[];
+  readonly skipped: readonly { readonly scenario: Scenario; readonly reason: string }[];
+  readonly topologies: readonly TopologySummary[];
+  readonly profiles: readonly ScenarioProfile[] | null;
+  readonly micro: readonly MicroResult[] | null;
+  readonly awaitCost: AwaitCost | null;
+  readonly routingCost: RoutingCost | null;
+  readonly targets: readonly Target[];
+  /** Every measurement, by hops then scenario, in round order. */
+  readonly raw: Record<string, Partial<Record<Scenario, CellResult[]>>>;
+  readonly durationSec: number;
+}
 
 export interface BenchReport {
   readonly tool: 'graylane-bench';
-  readonly schema: 1;
+  readonly schema: 2;
   readonly date: string;
   readonly mode: 'full' | 'quick' | 'custom';
   readonly command: string;
-  readonly node: string;
+  readonly graylane: { readonly version: string; readonly builtAt: string };
   readonly grpcJs: string;
   readonly platform: string;
   readonly cpuModel: string;
   readonly nproc: number;
   readonly loadAvgAtStart: readonly number[];
   readonly config: Record<string, number | string | boolean>;
-  readonly scenarios: readonly Scenario[];
-  readonly skipped: readonly { readonly scenario: Scenario; readonly reason: string }[];
-  readonly topologies: readonly TopologySummary[];
-  readonly micro: readonly MicroResult[] | null;
-  readonly awaitCost: AwaitCost | null;
-  readonly routingCost: RoutingCost | null;
-  readonly targets: readonly Target[];
+  /** Primary (Node 24) first. */
+  readonly runtimes: readonly RuntimeReport[];
   readonly durationSec: number;
+}
+
+const pct = (e: Estimate | null | undefined): string => fmtEstimate(e, 2, 100);
+
+function measured(t: Target): string {
+  const digits = t.unit === 'ns' || t.unit === 'ms' ? 0 : t.unit === 'MB' ? 1 : 2;
+  const e = t.estimate;
+  if (e === null || e.value === null) return '–';
+  const scale = t.scale ?? 1;
+  return e.n <= 1 ? `${fmt(e.value * scale, digits)}` : fmtEstimate(e, digits, scale);
+}
+
+const VERDICT_TEXT: Record<Target['verdict'], string> = { met: '**met**', missed: '**missed**', unsettled: 'unsettled', 'n/a': 'n/a' };
+
+function targetTable(targets: readonly Target[]): string {
+  const rows = ['| target | measured: median [95 % interval] | bar | verdict |', '|---|---:|---:|---|'];
+  for (const t of targets) {
+    rows.push(`| ${t.description} | ${measured(t)} ${t.unit} | ${t.comparator} ${t.bar * (t.scale ?? 1)} ${t.unit} | ${VERDICT_TEXT[t.verdict]}${t.note === undefined ? '' : ` (${t.note})`} |`);
+  }
+  return rows.join('\n');
 }
 
 function topologyTable(t: TopologySummary): string {
   const rows = [
-    '| scenario | throughput (calls/s) | vs hand | vs raw | CPU µs/call (all processes) | vs hand | vs raw | p50 µs | p50 vs hand | p99 µs | lost tags | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | baseline | CPU µs/call (all processes) | CPU ÷ baseline [95 %] | calls/s | throughput ÷ baseline [95 %] | p50 µs | p99 µs | lost tags | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of t.scenarios) {
-    rows.push(`| ${s.scenario} | ${fmt(s.medians.throughput, 0)} | ${fmtSpread(s.vsHand?.throughput)} | ${fmtSpread(s.vsRaw?.throughput)} | ${fmt(s.medians.cpuUsPerCall, 0)} | ${fmtSpread(s.vsHand?.cpuPerCall)} | ${fmtSpread(s.vsRaw?.cpuPerCall)} | ${fmt(s.medians.p50Us, 0)} | ${fmtSpread(s.vsHand?.p50)} | ${fmt(s.medians.p99Us, 0)} | ${s.lostTags === null ? 'n/a' : s.lostTags} | ${s.errors} |`);
+    rows.push(`| ${s.scenario} | ${s.baseline ?? '–'} | ${fmt(s.medians.cpuUsPerCall, 0)} | ${fmtEstimate(s.cpuVsBaseline)} | ${fmt(s.medians.throughput, 0)} | ${fmtEstimate(s.throughputVsBaseline)} | ${fmt(s.medians.p50Us, 0)} | ${fmt(s.medians.p99Us, 0)} | ${s.lostTags ?? 'n/a'} | ${s.errors} |`);
   }
   return rows.join('\n');
 }
 
-function targetRows(targets: readonly Target[]): string {
-  const rows = ['| target | measured (median, range) | bar | status |', '|---|---:|---:|---|'];
-  for (const t of targets) {
-    const measured = t.range !== null && t.range.median !== null ? `${fmtSpread(t.range)} ${t.unit}` : `${fmt(t.value, t.unit === 'ns' ? 0 : 2)} ${t.unit}`;
-    rows.push(`| ${t.description} | ${measured} | ${t.comparator} ${t.threshold} ${t.unit} | **${t.status}**${t.rangeCrossesBar ? ' (range crosses the bar: not settled)' : ''}${t.note === undefined ? '' : ` — ${t.note}`} |`);
-  }
-  return rows.join('\n');
-}
-
-/** Plain-text table for the terminal. */
-export function consoleTable(r: BenchReport): string {
-  const lines: string[] = [];
-  for (const t of r.topologies) {
-    lines.push(`\n${t.hops}-hop (median of ${t.scenarios[0]?.reps ?? 0} reps; ratios = median (min–max) of per-rep ratios)`);
-    lines.push(`${'scenario'.padEnd(17)} ${'calls/s'.padStart(8)} ${'thr/hand'.padStart(18)} ${'cpu µs'.padStart(7)} ${'cpu/hand'.padStart(18)} ${'p50 µs'.padStart(7)} ${'p99 µs'.padStart(7)} lost`);
-    for (const s of t.scenarios) {
-      lines.push(`${s.scenario.padEnd(17)} ${fmt(s.medians.throughput, 0).padStart(8)} ${fmtSpread(s.vsHand?.throughput).padStart(18)} ${fmt(s.medians.cpuUsPerCall, 0).padStart(7)} ${fmtSpread(s.vsHand?.cpuPerCall).padStart(18)} ${fmt(s.medians.p50Us, 0).padStart(7)} ${fmt(s.medians.p99Us, 0).padStart(7)} ${s.lostTags ?? 'n/a'}${s.errors > 0 ? ` errors=${s.errors} (${s.firstError ?? ''})` : ''}`);
+function profileTable(profiles: readonly ScenarioProfile[]): string {
+  const rows = ['| scenario | process | samples | graylane frames % [95 %] | async-context machinery % | GC % | grpc-js % |', '|---|---|---:|---:|---:|---:|---:|'];
+  for (const p of profiles) {
+    for (const proc of p.processes) {
+      rows.push(`| ${p.scenario}${p.hops === 3 ? '' : ` (${p.hops}-hop)`} | ${proc.role === 'C' ? 'C (leaf)' : proc.role} | ${proc.samples} | ${pct(proc.graylane)} | ${pct(proc.asyncContext)} | ${pct(proc.gc)} | ${pct(proc.grpcJs)} |`);
     }
   }
-  if (r.micro !== null) {
-    lines.push('\nmicro (ns/op)');
-    for (const m of r.micro) lines.push(`${fmt(m.nsPerOp, 0).padStart(8)}  ${m.name}`);
-  }
-  if (r.awaitCost !== null) {
-    lines.push(`\nawait (ns): no ALS ${fmt(r.awaitCost.off.awaitValueNs, 0)}, with ALS ${fmt(r.awaitCost.on.awaitValueNs, 0)} (×${fmt(r.awaitCost.ratioValue)})`);
-  }
-  lines.push('\ntargets');
-  for (const t of r.targets) lines.push(`${t.status.padEnd(7)} ${t.description}: ${fmt(t.value, t.unit === 'ns' ? 0 : 2)} ${t.unit} (bar ${t.comparator} ${t.threshold})${t.rangeCrossesBar ? ' — range crosses the bar' : ''}`);
-  for (const s of r.skipped) lines.push(`skipped ${s.scenario}: ${s.reason}`);
-  return lines.join('\n');
-}
-
-function micro(r: BenchReport): string {
-  if (r.micro === null) return '_Not run (`--no-micro`)._';
-  const rows = ['| operation | ns/op | ± % |', '|---|---:|---:|'];
-  for (const m of r.micro) rows.push(`| ${m.group === 'baseline' ? '' : '**graylane** '}${m.name} | ${fmt(m.nsPerOp, 0)} | ${fmt(m.rme, 1)} |`);
   return rows.join('\n');
 }
 
-function routingSection(r: BenchReport): string {
-  const c = r.routingCost;
-  if (c === null) return '### Routing cost\n\n_Not measured in this run (needs `routing` in `--scenarios` and the micro phase)._';
-  return [
-    '### Routing cost',
-    '',
-    `\`bench/routing-cost.ts\`: one process, one server, two clients with \`grayClientInterceptor\` — one dialing the address, one`,
-    `\`graylane:///${'bench.next'}\` (resolver + stage-aware pick) — called in ${c.rounds} alternating batches of ${c.batch} canary calls.`,
-    `CPU per call (client and server together): direct ${fmt(c.directUsPerCall, 1)} µs, routed ${fmt(c.routedUsPerCall, 1)} µs;`,
-    `routing adds **${fmt(c.addedUsPerCall, 1)} µs** per call (median of paired batches; range ${fmt(c.addedMin, 1)} to ${fmt(c.addedMax, 1)} µs).`,
-  ].join('\n');
+function microTable(m: readonly MicroResult[]): string {
+  const rows = ['| operation | ns/op | ± % |', '|---|---:|---:|'];
+  for (const x of m) rows.push(`| ${x.group === 'baseline' ? '' : '**graylane** '}${x.name} | ${fmt(x.nsPerOp, 0)} | ${fmt(x.rme, 1)} |`);
+  return rows.join('\n');
 }
 
-function ns(r: BenchReport, name: string): string {
-  return fmt(r.micro?.find((m) => m.name === name)?.nsPerOp, 0);
+function runtimeSection(r: RuntimeReport): string {
+  const parts = [`### Node ${r.node}${r.primary ? ' (primary)' : ''}`, '', `Binary: ${r.source}. ${fmt(r.durationSec, 0)} s.`, ''];
+  for (const t of r.topologies) parts.push(`**${t.hops}-hop chain** (${t.scenarios[0]?.rounds ?? 0} rounds)`, '', topologyTable(t), '');
+  if (r.profiles !== null) parts.push('**CPU-profile shares** (samples inside the throughput windows, idle excluded; per-round median [95 % interval])', '', profileTable(r.profiles), '');
+  if (r.awaitCost !== null) {
+    parts.push(`**await**: a bare \`await\` ${fmt(r.awaitCost.off.awaitValueNs, 0)} ns without an AsyncLocalStorage in use, ${fmt(r.awaitCost.on.awaitValueNs, 0)} ns with one (×${fmt(r.awaitCost.ratioValue)}); an \`await\` of an async call ${fmt(r.awaitCost.off.awaitAsyncCallNs, 0)} → ${fmt(r.awaitCost.on.awaitAsyncCallNs, 0)} ns (×${fmt(r.awaitCost.ratioAsyncCall)}).`, '');
+  }
+  if (r.routingCost !== null) {
+    const c = r.routingCost;
+    parts.push(`**routing** (one process, ${c.rounds} paired batches of ${c.batch} canary calls): direct ${fmt(c.directUsPerCall, 1)} µs, routed ${fmt(c.routedUsPerCall, 1)} µs CPU per call; routed − direct ${fmt(c.addedUsPerCall, 1)} µs (range ${fmt(c.addedMin, 1)} to ${fmt(c.addedMax, 1)}).`, '');
+  }
+  if (r.micro !== null) parts.push('**Micro benchmarks** (tinybench; each sample runs the operation 1,000 times)', '', microTable(r.micro), '');
+  for (const s of r.skipped) parts.push(`Skipped ${s.scenario}: ${s.reason}.`, '');
+  return parts.join('\n');
 }
 
-function whereTimeGoes(r: BenchReport): string {
-  const three = r.topologies.find((t) => t.hops === 3);
-  const cpu = (s: Scenario): number | null => three?.scenarios.find((x) => x.scenario === s)?.medians.cpuUsPerCall ?? null;
-  const g = cpu('graylane');
-  const h = cpu('hand');
-  const diff = g !== null && h !== null ? g - h : null;
-  const delta = diff === null ? 'n/a CPU' : `${fmt(Math.abs(diff), 1)} µs ${diff >= 0 ? 'more' : 'less'} CPU`;
-  return [
-    `In this run graylane's 3-hop chain used ${delta} per chain call than hand-written forwarding (medians; the`,
-    'paired ratios above are the better measure). Per call, graylane does on each hop:',
+function scaleSection(s: ScaleReport | undefined): string {
+  if (s === undefined) return '## Scale\n\n_Not measured yet by this harness: run `npm run bench:scale` on a quiet machine._\n';
+  const parts = [
+    '## Scale',
     '',
-    `1. **Server interceptor** — wraps the server listener and runs each listener callback in \`als.run\``,
-    `   (${ns(r, 'als.run(store, fn)')} ns each, 3 callbacks per unary call) after \`extractGrayContext\``,
-    `   (${ns(r, 'extractGrayContext(md), stage only')} ns stage only; ${ns(r, "extractGrayContext(md), keyPrefix 'x-gray-' (6 keys)")} ns with a key prefix,`,
-    '   which walks every key of the incoming metadata).',
-    `2. **Client interceptor** — an extra grpc-js \`InterceptingCall\` layer per outgoing call. The layer alone (pass-through`,
-    `   interceptor) costs ${ns(r, 'pass-through client interceptor: InterceptingCall + start')} ns; graylane's costs`,
-    `   ${ns(r, 'grayClientInterceptor: InterceptingCall + start (merge) in a context')} ns in a context: it copies the caller's`,
-    `   \`Metadata\` (\`clone()\`: ${ns(r, 'Metadata.clone() (3 keys)')} ns for 3 keys) before adding the stage, and wraps the response`,
-    '   listener so response callbacks run in the caller\'s context (3 more `als.run`).',
-    `3. **forwardGrayMetadata** — \`forwardGrayMetadata(call)\` ${ns(r, 'forwardGrayMetadata(call)')} ns re-reads the call's metadata;`,
-    `   \`forwardGrayMetadata()\` from the context ${ns(r, 'forwardGrayMetadata() in a context')} ns; hand-written`,
-    `   (\`md.get(key)[0]\` + \`new Metadata()\` + \`set\`) ${ns(r, 'hand-written: md.get(key)[0] + new Metadata() + set')} ns.`,
-    `4. **AsyncLocalStorage itself** — on Node ${r.node} merely using an ALS turns on promise hooks for the whole process:`,
-    r.awaitCost === null
-      ? '   (not measured in this run).'
-      : `   a bare \`await\` costs ${fmt(r.awaitCost.off.awaitValueNs, 0)} ns without and ${fmt(r.awaitCost.on.awaitValueNs, 0)} ns with one (×${fmt(r.awaitCost.ratioValue)}); an \`await\` of an async call ${fmt(r.awaitCost.off.awaitAsyncCallNs, 0)} → ${fmt(r.awaitCost.on.awaitAsyncCallNs, 0)} ns (×${fmt(r.awaitCost.ratioAsyncCall)}). The bench handlers are callback-style, so the chain numbers above do **not** include this; a handler with N awaits pays about N × the difference. Node 22+ (AsyncContextFrame, default in 24) removes most of it.`,
+    `_\`${s.command}\` on ${s.date}, ${s.mode} run, Node ${s.node} (${s.source}), grpc-js ${s.grpcJs}, ${s.cpuModel}, ${s.nproc} cores, load ${s.loadAvgAtStart.map((l) => l.toFixed(2)).join(', ')} at start, ${fmt(s.durationSec, 0)} s._`,
     '',
-    'The rest of a call — HTTP/2 framing, the buffer copy, the event loop — is the same in every scenario; it is why 1-hop',
-    'ratios sit close to 1.00 and why the 3-hop chain, which does not saturate two cores, is compared on CPU per call.',
-    'At 1 hop, `routing` runs only a leaf (no routed downstream call): it is the same code as `graylane` and works as an A/A',
-    'check of the noise.',
+    targetTable(s.targets),
     '',
-    '### CPU profiles of the hops (evidence for the above)',
-    '',
-    '`npx tsx bench/run.ts --no-docs --no-micro --hops 3 --scenarios hand,graylane --reps 2 --throughput-ms 4000 --cpu-prof /tmp/prof`',
-    '(and the same with `hand,graylane-call,otel-off`),',
-    'then `npx tsx bench/profile-summary.ts /tmp/prof` (self time by area, per hop process). On Node 20.20 / grpc-js 1.14.7',
-    '(2-core VM, 2026-11-22; shares of each process\'s busy CPU):',
-    '',
-    '| hop | graylane code | async_hooks frames (AsyncLocalStorage) | GC | grpc-js |',
-    '|---|---:|---:|---:|---:|',
-    '| A, graylane / hand | 1.3 % / – | 3.9 % / 0.1 % | 12.5 % / 11.6 % | 21.9 % / 23.4 % |',
-    '| B, graylane / hand | 1.1 % / – | 3.5 % / 0.0 % | 12.9 % / 13.1 % | 21.2 % / 21.3 % |',
-    '| C (leaf), graylane / hand | 1.8 % / – | 4.6 % / 0.0 % | 11.0 % / 9.3 % | 12.3 % / 14.0 % |',
-    '| B, graylane-call (no ALS) | 0.7 % | 0.0 % | 10.7 % | 22.4 % |',
-    '| B, otel-off | 10.6 % OpenTelemetry code | 3.0 % | 9.9 % | 18.1 % |',
-    '',
-    'graylane\'s own functions (interceptor `start`, listener forwarding, `extractGrayContext`) are 1–2 % of a hop\'s CPU.',
-    'The larger part of its overhead is **Node 20\'s async_hooks machinery**, switched on by using an AsyncLocalStorage at all:',
-    '`emitInitNative`/`emitInitScript`, `callbackTrampoline`, `lookupPublicResource`, `promiseInitHook` and `_propagate` run',
-    'for every async resource (HTTP/2 streams, writes, promises inside grpc-js), 3.5–4.6 % of each hop — plus some GC from',
-    'per-call objects. No change inside graylane\'s interceptors removes that part; two things do: Node 22+ (AsyncContextFrame,',
-    'the default in Node 24), or the `graylane-call` style — `forwardGrayMetadata(call)` on a plain server, which never creates',
-    'the AsyncLocalStorage (the price: no `getReleaseStage()` in the handler; read the stage with',
-    '`extractGrayContext(call.metadata, grpcMetadataCarrier)`). OpenTelemetry\'s context manager pays the same tax.',
-    '',
-    'Within graylane\'s own share, `Metadata.set` dominates: grpc-js validates key and value with regexes on every `set`',
-    '(~150 ns). So graylane builds the Metadata of each *shared* per-stage context once and hands out `clone()`s',
-    '(`forwardGrayMetadata`, and the client interceptor when the caller set none of the keys): in an A/B of the micro',
-    'benchmarks on the 2-core VM this took `forwardGrayMetadata(call)` from ~260–290 ns to ~140–160 ns and',
-    '`forwardGrayMetadata()` from ~190 to ~100–130 ns. `bench/lean-client-interceptor.ts` (scenario `graylane-lean`, opt-in) tries a thin forwarding',
-    'call instead of a grpc-js `InterceptingCall` layer; it saves ~80 ns per outgoing call — too little to see in the chain.',
-  ].join('\n');
+  ];
+  if (s.pick !== null) {
+    parts.push(`**Balancer pick** (ns per pick; ${s.pick.rounds} rounds of ${s.pick.batch.toLocaleString('en-US')} picks, all sizes interleaved; every instance connected, ${fmt(s.pick.connectMs / 1000, 1)} s to connect them all)`, '');
+    parts.push('| instances per stage | picker | ns per pick [95 %] | ÷ smallest size [95 %] |', '|---:|---|---:|---:|');
+    for (const r of s.pick.rows) parts.push(`| ${r.size.toLocaleString('en-US')} | ${r.kind} | ${fmtEstimate(r.nsPerPick, 0)} | ${r.vsSmallest === null ? '–' : fmtEstimate(r.vsSmallest)} |`);
+    parts.push('');
+  }
+  if (s.registries.length > 0) {
+    parts.push('**Registries** (1,000 services × 10 instances, 8 stable + 2 canary; 1,000 watched services)', '');
+    parts.push('| registry | instances | full load ms | heap added MB | RSS added MB | changes | not seen in 5 s | change → listener p50 ms [95 %] | p99 ms [95 %] |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of s.registries) parts.push(`| ${r.kind} | ${r.instances.toLocaleString('en-US')} | ${fmt(r.loadMs, 0)} | ${fmt(r.heapDeltaMb, 1)} | ${fmt(r.rssDeltaMb, 1)} | ${r.changes} | ${r.lost} | ${fmtEstimate(r.p50Ms, 1)} | ${fmtEstimate(r.p99Ms, 1)} |`);
+    parts.push('');
+  }
+  for (const k of s.skipped) parts.push(`Skipped ${k}.`, '');
+  return parts.join('\n');
 }
 
-/** docs/benchmarks.md */
-export function markdown(r: BenchReport): string {
-  const cfg = r.config;
-  const busy = (r.loadAvgAtStart[0] ?? 0) > 0.5 * r.nproc;
-  const noisy = [
-    r.mode !== 'full' ? `> **${r.mode} run — indicative only.** Short phases and few repetitions; re-run \`npx tsx bench/run.ts\` on a quiet machine for publishable numbers.` : '',
-    busy ? `> **Busy machine:** load average ${r.loadAvgAtStart[0]?.toFixed(2)} on ${r.nproc} cores when the run started; other work shared the CPUs, so ranges are wide. Re-run on a quiet machine.` : '',
-  ].filter(Boolean).map((l) => `\n${l}\n`).join('');
-  const scenarioRows = r.scenarios.map((s) => `| \`${s}\` | ${SCENARIO_LABELS[s]} |`).join('\n');
-  const skipped = r.skipped.length === 0 ? '' : `\nSkipped: ${r.skipped.map((s) => `\`${s.scenario}\` (${s.reason})`).join('; ')}.\n`;
-  return `# graylane benchmarks
+/** The method: how the numbers are made and how a verdict is decided. Kept beside the code that does it. */
+export const METHOD = `## Method
 
-_Generated by \`${r.command}\` on ${r.date} in ${fmt(r.durationSec, 0)} s. Do not edit by hand: re-run the harness._
-${noisy}
-## Machine
+**What runs.** The built package: \`npm run bench\` first runs \`npm run build\` when \`dist/\` is missing or older than
+any file in \`src/\`, then compiles the bench's own modules to plain JavaScript (\`bench/.out/\`) and runs every process of
+every chain with plain \`node\` — no loader, no tsx — so \`import 'graylane/grpc-js'\` resolves, through the package's own
+name and \`exports\`, to \`dist/\`, exactly as in an application. The chains run on **Node 24** (primary; the binary pinned
+in \`scripts/runtimes.json\`, fetched and cached by \`scripts/runtimes.mjs\`, as \`npm test\` does) and then on **Node 20**
+(this machine's \`node\`); each section below names the binary.
 
-| | |
-|---|---|
-| CPU | ${r.cpuModel} |
-| cores (\`nproc\`) | ${r.nproc} |
-| load average at start | ${r.loadAvgAtStart.map((l) => l.toFixed(2)).join(', ')} |
-| Node.js | ${r.node} |
-| @grpc/grpc-js | ${r.grpcJs} |
-| platform | ${r.platform} |
-
-## Method
-
-- Every scenario runs the same unary method with raw \`Buffer\` messages over a **1-hop** (client → A) and a **3-hop**
-  chain (client → A → B → C). The client and every hop are **separate processes** on 127.0.0.1.
-- The client tags each call with a stage (\`canary\`, \`blue\`, \`v2\` in turn; metadata \`x-release-stage\`, or OTel
-  baggage in the OTel scenarios). The leaf answers with the stage it saw; the client counts **lost tags** (must be 0;
-  \`raw\` does not forward by design, so it is not counted).
-- **Interleaved:** all chains start once; each of ${cfg.reps} repetitions measures every scenario and topology in turn,
-  the order rotated every repetition. After a ${cfg.warmPassMs} ms warm pass per chain, each measurement is:
-  warm-up (≤ ${cfg.warmupCalls} calls / ${cfg.warmupMs} ms), **latency** at concurrency 1 (≤ ${cfg.latencyCalls} calls /
-  ${cfg.latencyMs} ms; p50, p99), **throughput** at concurrency ${cfg.concurrency} (${cfg.throughputMs} ms, ≤ ${cfg.throughputMaxCalls} calls).
-- **CPU per call:** \`process.cpuUsage()\` (user + system) of the client and every hop, read over IPC before and after
-  the throughput phase, summed and divided by completed calls.
-- **Ratios** are computed per repetition against \`hand\` and \`raw\` measured in the same repetition, then summarised as
-  **median (min–max)**. Throughput ratios > 1 and CPU/latency ratios < 1 are better.
-- graylane runs from src/ under tsx (as the tests do). esbuild's transform there wraps closures in a \`__name\` helper (a
-  \`defineProperty\` each time a closure is created) that the tsup build does not have: a slight handicap for graylane
-  code that creates closures per call, negligible in the chains.
-- Micro benchmarks: tinybench, each sample runs the operation 1,000 times; the \`await\` cost runs in two fresh
-  processes (with and without an AsyncLocalStorage in use); the routing cost runs in its own process (below).
+**The chain.** One unary method with raw \`Buffer\` messages, client → A → B → C, each a separate process on 127.0.0.1;
+the client keeps 64 calls in flight and tags each with a stage (\`canary\`, \`blue\`, \`v2\` in turn). The leaf answers with
+the stage it saw; the client counts **lost tags** (must be 0). Scenarios (each hop does):
 
 | scenario | what each hop does |
 |---|---|
-${scenarioRows}
-${skipped}
-## Targets (issue 8)
+${(Object.keys(SCENARIO_LABELS) as Scenario[]).map((s) => `| \`${s}\` | ${SCENARIO_LABELS[s]} |`).join('\n')}
 
-${targetRows(r.targets)}
+**Rounds.** All chains start once. After a warm pass, each **round** measures every scenario once, in an order rotated
+every round. One measurement: warm-up, concurrency-1 latency (p50, p99), then a **throughput window** at concurrency 64.
+**CPU per call** is the user + system CPU (\`process.cpuUsage()\`) of the client and every hop over that window, summed,
+divided by the calls completed in it.
 
-![3-hop ratios vs hand-written forwarding](benchmarks.svg)
+**Ratios and intervals.** In each round a scenario's CPU per call is divided by its hand-written baseline's measured in
+the same round (\`hand\` — read the key, set it on the next call's Metadata — and, for the nice-grpc middleware,
+\`nice-hand\`, the same by hand in nice-grpc). Machine noise that lasts longer than a round hits both sides of a ratio
+alike. The figure reported is the **median of the per-round ratios** with a **95 % bootstrap interval**: the rounds are
+resampled with replacement 10,000 times (seeded, so the same rounds always give the same interval), the median of each
+resample taken, and the 2.5th and 97.5th percentiles of those medians are the interval.
 
-${r.topologies.map((t) => `## ${t.hops}-hop chain\n\n${topologyTable(t)}`).join('\n\n')}
+**Verdicts.** A bar "CPU ratio ≤ b" is **met** when the whole interval is at or below b, **missed** when the whole
+interval is above b, and **unsettled** when the interval contains b (or fewer than 3 rounds stand behind it) — a
+median on the right side of a bar is never reported as met by itself. Bars "≥ b" read the other way round. The bars
+depend on the runtime: Node 24 and newer use the Node 24/26 column of the issue, older lines the Node 20 column.
+A verdict without an interval (one measurement, e.g. a heap delta) says so.
 
-## Micro benchmarks
+**Profile shares.** Every chain process runs with \`--cpu-prof\` (a V8 sample every 1 ms). Each sample is attributed to
+the frame that was running (self time). Only samples inside the throughput windows are counted — the profile's
+timestamps and the windows' ends are on the same monotonic clock — and \`(idle)\` samples are not counted. The **graylane
+share** is the fraction of a process's samples whose frame's script is in graylane's \`dist/\`: the CPU graylane's own
+functions use. The **async-context share** counts Node's context machinery — \`node:async_hooks\`,
+\`node:internal/async_hooks\` (the promise hooks AsyncLocalStorage turns on in Node 20),
+\`node:internal/async_context_frame\` and \`node:internal/async_local_storage/*\` (Node 24's AsyncContextFrame) and the
+native hook trampolines. Part of it runs in any Node process (async-resource bookkeeping around callbacks): the \`hand\`
+rows show that floor, and the difference is what AsyncLocalStorage adds — cost graylane causes but whose frames are
+Node's. GC and grpc-js are shown for scale. A share is a ratio within one process over the same instants, so load from
+other processes, which slows everything in that process alike, barely moves it: it is the noise-robust figure. Each is
+reported per round (median, 95 % interval) per process; the bar (≤ 2 % in graylane's frames, set for Node 24) must hold
+on every hop. Profiling costs all scenarios alike; \`--no-profile\` turns it off.
 
-${micro(r)}
+**Micro benchmarks** run in their own processes on each runtime: tinybench, each sample runs the operation 1,000
+times; the \`await\` cost in two fresh processes, with and without an AsyncLocalStorage in use; the routing cost with a
+routed and a direct channel in one process.
 
-${routingSection(r)}
+**Scale** (\`npm run bench:scale\`, Node 24): the balancer's pick is timed alone — the picker of a real routed channel
+(\`graylane:///…\`, static registry) whose N stable and N canary instances are N loopback ports all connected, reached
+through grpc-js's channel internals — next to grpc-js's \`round_robin\` over the same N addresses, all sizes interleaved
+per round. The registries hold 10,000 instances across 1,000 services, each service watched through \`watchService\` (what
+a routed channel's resolver subscribes to): heap added after GC, full load time, and for sequential changes of one
+instance's weight in a random service the time from the write (the whole file rewritten and renamed into place; one
+etcd put, with etcd on a free loopback port) to that service's listener receiving the changed snapshot; p50 and p99
+with bootstrap intervals (a change not seen within 5 s counts as 5 s; a bootstrap interval of a p99 cannot reach past
+the slowest change observed, so read it with the number of changes). The pick bar (≤ 1 µs) is judged per size on the
+slower of a canary and an untagged pick; "÷ smallest size" is the per-round ratio to the same picker at the smallest
+size (1.00: flat). The heap bar is one measurement after GC, so its verdict has no interval.
+`;
 
-## Where the time goes
+/** docs/benchmarks.md from the two reports (either may be missing). */
+export function markdown(bench: BenchReport | undefined, scale: ScaleReport | undefined): string {
+  const parts = [
+    '# graylane benchmarks',
+    '',
+    '_Generated by `npm run bench` and `npm run bench:scale` (bench/report.ts). Do not edit by hand: re-run them; `npx tsx bench/run.ts --render docs/benchmarks.json` re-renders._',
+    '',
+  ];
+  if (bench === undefined) {
+    parts.push('## Results', '', '_Not measured yet by this harness: run `npm run bench` on a quiet machine (about 15 minutes)._', '');
+  } else {
+    parts.push(
+      '## Machine',
+      '',
+      '| | |',
+      '|---|---|',
+      `| run | \`${bench.command}\`, ${bench.date}, ${bench.mode}, ${fmt(bench.durationSec, 0)} s |`,
+      `| CPU | ${bench.cpuModel}, ${bench.nproc} cores (\`nproc\`), load ${bench.loadAvgAtStart.map((l) => l.toFixed(2)).join(', ')} at start |`,
+      `| Node.js | ${bench.runtimes.map((r) => `${r.node}${r.primary ? ' (primary)' : ''}`).join(', ')} |`,
+      `| graylane | ${bench.graylane.version}, dist/ built ${bench.graylane.builtAt} |`,
+      `| @grpc/grpc-js | ${bench.grpcJs} |`,
+      `| phases | ${bench.config.rounds} rounds; per measurement: warm-up ${bench.config.warmupMs} ms, latency ≤ ${bench.config.latencyCalls} calls, throughput ${bench.config.throughputMs} ms at ${bench.config.concurrency} in flight |`,
+      '',
+      '## Targets',
+      '',
+    );
+    for (const r of bench.runtimes) parts.push(`**Node ${r.node}**`, '', targetTable(r.targets), '');
+    parts.push('![3-hop CPU per call ÷ hand-written baseline, with 95 % intervals and the bars](benchmarks.svg)', '', '## Results by runtime', '');
+    for (const r of bench.runtimes) parts.push(runtimeSection(r));
+  }
+  parts.push(scaleSection(scale), METHOD, REPRODUCE);
+  return `${parts.join('\n')}\n`;
+}
 
-${whereTimeGoes(r)}
-
-## Reproduce
+const REPRODUCE = `## Reproduce
 
 \`\`\`sh
-npm run bench                   # full run (~6–8 min), rewrites docs/benchmarks.md, .svg and .json
-npm run bench -- --quick        # ~1.5 min, indicative only; leaves docs/ alone (as any custom run does, unless --docs)
-npx tsx bench/run.ts --quick --json > report.json   # stdout is pure JSON (through npm, a banner line would come first)
-npx tsx bench/run.ts --quick --json --scenarios hand,graylane,otel-off
-npx tsx bench/run.ts --render docs/benchmarks.json   # re-render the .md and .svg from a saved report
+npm run bench                      # full run, Node 24 then Node 20 (~15 min): rewrites docs/benchmarks.md, .svg, .json
+npm run bench -- --quick           # ~2 min, indicative only; leaves docs/ alone (as any custom run does, unless --docs)
+npm run bench -- --quick --node current --scenarios hand,graylane
+npx tsx bench/run.ts --quick --json > report.json   # stdout is pure JSON (through npm, a banner line comes first)
+npx tsx bench/run.ts --keep-profiles /tmp/prof --quick && npx tsx bench/profile-summary.ts /tmp/prof   # top frames
+npm run bench:scale                # pick cost and registries at scale (Node 24): docs/benchmarks-scale.json
+npx tsx bench/run.ts --render docs/benchmarks.json   # re-render the .md and .svg from the saved reports
 \`\`\`
-Options: \`--quick\`, \`--json\` (JSON on stdout, progress on stderr), \`--scenarios a,b\` (add \`graylane-lean\` for the
-experiment), \`--hops 1,3\`, \`--reps N\`, \`--throughput-ms N\`, \`--latency-calls N\`, \`--no-micro\`, \`--docs\` / \`--no-docs\`, \`--out DIR\`,
-\`--cpu-prof DIR\` (then \`npx tsx bench/profile-summary.ts DIR\`), \`--render FILE.json\`. The full report is also saved as
-\`docs/benchmarks.json\`.
-`;
+Options of \`bench/run.ts\`: \`--quick\`, \`--json\`, \`--node 24,20\` (or \`current\`), \`--scenarios a,b\`, \`--hops 1,3\`,
+\`--rounds N\`, \`--throughput-ms N\`, \`--latency-calls N\`, \`--no-micro\`, \`--no-profile\`, \`--cpu-prof-interval µs\`,
+\`--keep-profiles DIR\`, \`--docs\` / \`--no-docs\`, \`--out DIR\`, \`--render FILE.json\`. Of \`bench/scale.ts\`: \`--quick\`, \`--json\`,
+\`--node\`, \`--sizes 1,10,100,1000\`, \`--no-etcd\`, \`--docs\` / \`--no-docs\`, \`--out DIR\`.`;
+
+function readJson<T>(path: string, ok: (v: T) => boolean): T | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as T;
+    return ok(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Saves the report(s) given as docs JSON in `dir` and re-renders benchmarks.md and .svg from both
+ * JSON files (a report of an older schema counts as not measured yet).
+ */
+export function writeDocs(dir: string, log: (msg: string) => void, bench?: BenchReport, scale?: ScaleReport): void {
+  mkdirSync(dir, { recursive: true });
+  if (bench !== undefined) writeFileSync(join(dir, 'benchmarks.json'), `${JSON.stringify(bench, null, 2)}\n`);
+  if (scale !== undefined) writeFileSync(join(dir, 'benchmarks-scale.json'), `${JSON.stringify(scale, null, 2)}\n`);
+  const b = bench ?? readJson<BenchReport>(join(dir, 'benchmarks.json'), (v) => v.tool === 'graylane-bench' && v.schema === 2);
+  const s = scale ?? readJson<ScaleReport>(join(dir, 'benchmarks-scale.json'), (v) => v.tool === 'graylane-bench-scale' && v.schema === 1);
+  writeFileSync(join(dir, 'benchmarks.md'), markdown(b, s));
+  if (b !== undefined) writeFileSync(join(dir, 'benchmarks.svg'), chartSvg(b));
+  log(`wrote ${join(dir, 'benchmarks.md')}${b !== undefined ? ', benchmarks.svg' : ''}${bench !== undefined ? ', benchmarks.json' : ''}${scale !== undefined ? ', benchmarks-scale.json' : ''}`);
+}
+
+/** Plain-text tables for the terminal. */
+export function consoleTable(r: BenchReport): string {
+  const lines: string[] = [];
+  for (const rt of r.runtimes) {
+    lines.push(`\n=== Node ${rt.node}${rt.primary ? ' (primary)' : ''} — ${rt.source}`);
+    for (const t of rt.topologies) {
+      lines.push(`${t.hops}-hop, ${t.scenarios[0]?.rounds ?? 0} rounds; ratios = median [95 % bootstrap interval] of per-round ratios to the baseline`);
+      lines.push(`${'scenario'.padEnd(17)} ${'base'.padEnd(9)} ${'cpu µs'.padStart(7)} ${'cpu ÷ base'.padStart(22)} ${'calls/s'.padStart(8)} ${'p50 µs'.padStart(7)} lost`);
+      for (const s of t.scenarios) {
+        lines.push(`${s.scenario.padEnd(17)} ${(s.baseline ?? '–').padEnd(9)} ${fmt(s.medians.cpuUsPerCall, 0).padStart(7)} ${fmtEstimate(s.cpuVsBaseline).padStart(22)} ${fmt(s.medians.throughput, 0).padStart(8)} ${fmt(s.medians.p50Us, 0).padStart(7)} ${s.lostTags ?? 'n/a'}${s.errors > 0 ? ` errors=${s.errors} (${s.firstError ?? ''})` : ''}`);
+      }
+    }
+    if (rt.profiles !== null) {
+      lines.push('profile shares in the throughput windows (graylane / async-context / GC, %, per-round median [95 %])');
+      for (const p of rt.profiles) {
+        for (const proc of p.processes) lines.push(`  ${`${p.scenario}/${proc.role}`.padEnd(20)} ${String(proc.samples).padStart(7)} samples  graylane ${pct(proc.graylane).padEnd(20)} async ${pct(proc.asyncContext).padEnd(20)} gc ${fmt((proc.gc.value ?? NaN) * 100, 1)}`);
+      }
+    }
+    if (rt.micro !== null) for (const m of rt.micro) lines.push(`${fmt(m.nsPerOp, 0).padStart(8)} ns  ${m.name}`);
+    lines.push('targets');
+    for (const t of rt.targets) lines.push(`  ${t.verdict.padEnd(9)} ${t.description}: ${measured(t)} ${t.unit} (bar ${t.comparator} ${t.bar * (t.scale ?? 1)})${t.note === undefined ? '' : ` — ${t.note}`}`);
+    for (const s of rt.skipped) lines.push(`skipped ${s.scenario}: ${s.reason}`);
+  }
+  lines.push(`\n${fmt(r.durationSec, 0)} s in all`);
+  return lines.join('\n');
+}
+
+/** Plain-text table of the scale bench. */
+export function scaleConsoleTable(s: ScaleReport): string {
+  const lines = [`\nscale, Node ${s.node}`];
+  if (s.pick !== null) for (const r of s.pick.rows) lines.push(`  pick ${String(r.size).padStart(5)} per stage  ${r.kind.padEnd(18)} ${fmtEstimate(r.nsPerPick, 0).padEnd(18)} ns  ÷ smallest ${r.vsSmallest === null ? '–' : fmtEstimate(r.vsSmallest)}`);
+  for (const r of s.registries) lines.push(`  ${r.kind} registry: load ${fmt(r.loadMs, 0)} ms, heap +${fmt(r.heapDeltaMb, 1)} MB, change → listener p50 ${fmtEstimate(r.p50Ms, 1)} ms, p99 ${fmtEstimate(r.p99Ms, 1)} ms, ${r.lost} lost of ${r.changes}`);
+  lines.push('targets');
+  for (const t of s.targets) lines.push(`  ${t.verdict.padEnd(9)} ${t.description}: ${measured(t)} ${t.unit} (bar ${t.comparator} ${t.bar})${t.note === undefined ? '' : ` — ${t.note}`}`);
+  for (const k of s.skipped) lines.push(`skipped ${k}`);
+  lines.push(`${fmt(s.durationSec, 0)} s`);
+  return lines.join('\n');
 }

@@ -1,27 +1,33 @@
 /**
- * Turns per-repetition measurements into the report: medians, paired ratios against `hand` and
- * `raw` (median and range), and the issue's targets marked met / missed.
+ * Turns per-round measurements into the report: medians, paired per-round ratios against the
+ * scenario's hand-written baseline with a bootstrap interval, CPU-profile shares per process, and
+ * the issue's targets with their verdicts (met / missed / unsettled).
  * @packageDocumentation
  */
 import type { CellResult } from './chain.js';
 import { SCENARIO_LABELS, type Hops, type Scenario } from './common.js';
-import type { MicroResult } from './micro.js';
-import { median, pairedDiffs, pairedRatios, spread, type Spread } from './stats.js';
+import type { ProfileCounts } from './profile-share.js';
+import { bootstrapMedian, median, pairedRatios, verdict, type Comparator, type Estimate, type Verdict } from './stats.js';
 
-export interface Ratios {
-  readonly throughput: Spread;
-  readonly cpuPerCall: Spread;
-  readonly p50: Spread;
-  readonly p99: Spread;
+/** The hand-written baseline a scenario is compared with: nice-grpc by hand for the nice-grpc middleware, else `hand`. */
+export function baselineOf(s: Scenario): Scenario | null {
+  if (s === 'hand') return null;
+  return s === 'nice-grpc' ? 'nice-hand' : 'hand';
 }
 
 export interface ScenarioSummary {
   readonly scenario: Scenario;
   readonly label: string;
-  readonly reps: number;
+  readonly rounds: number;
   readonly medians: { readonly p50Us: number | null; readonly p99Us: number | null; readonly throughput: number | null; readonly cpuUsPerCall: number | null };
-  readonly vsHand: Ratios | null;
-  readonly vsRaw: Ratios | null;
+  /** The scenario's baseline (see {@link baselineOf}). */
+  readonly baseline: Scenario | null;
+  /** Per-round CPU-per-call ratio to the baseline measured in the same round. */
+  readonly cpuVsBaseline: Estimate | null;
+  /** Per-round throughput ratio to the baseline (higher is better). */
+  readonly throughputVsBaseline: Estimate | null;
+  /** Per-round concurrency-1 p50 latency ratio to the baseline. */
+  readonly p50VsBaseline: Estimate | null;
   /** Calls whose leaf saw another stage than the client sent; `null` for `raw`, which does not forward by design. */
   readonly lostTags: number | null;
   readonly errors: number;
@@ -32,6 +38,28 @@ export interface ScenarioSummary {
 export interface TopologySummary {
   readonly hops: Hops;
   readonly scenarios: readonly ScenarioSummary[];
+}
+
+/** Profile shares of one process of a chain, over the throughput windows (fractions, 0–1). */
+export interface ProcessShare {
+  /** `A`, `B`, `C` (the leaf) or `client`. */
+  readonly role: string;
+  /** Non-idle samples in all windows. */
+  readonly samples: number;
+  /** Share of samples in graylane's frames: per-round median and interval. */
+  readonly graylane: Estimate;
+  /** Share in async_hooks / AsyncLocalStorage / AsyncContextFrame machinery. */
+  readonly asyncContext: Estimate;
+  readonly gc: Estimate;
+  readonly grpcJs: Estimate;
+  /** Counts summed over all windows. */
+  readonly pooled: ProfileCounts;
+}
+
+export interface ScenarioProfile {
+  readonly scenario: Scenario;
+  readonly hops: Hops;
+  readonly processes: readonly ProcessShare[];
 }
 
 export interface AwaitCost {
@@ -55,24 +83,22 @@ export interface RoutingCost {
 export interface Target {
   readonly id: string;
   readonly description: string;
-  readonly value: number | null;
-  readonly range: Spread | null;
-  readonly comparator: '>=' | '<=';
-  readonly threshold: number;
+  readonly estimate: Estimate | null;
+  readonly comparator: Comparator;
+  readonly bar: number;
   readonly unit: string;
-  readonly status: 'met' | 'missed' | 'n/a';
-  /** The min–max range of the per-repetition values lies on both sides of the bar: the verdict is not settled. */
-  readonly rangeCrossesBar: boolean;
+  readonly verdict: Verdict;
+  /** Shown as value × scale (e.g. 100 for a share in %). Default 1. */
+  readonly scale?: number;
   readonly note?: string;
 }
 
-/** Measurements of one topology: `cells[scenario][rep]`. */
+/** Measurements of one topology: `cells[scenario][round]`. */
 export type Cells = Partial<Record<Scenario, CellResult[]>>;
 
-function ratios(a: readonly CellResult[], b: readonly CellResult[] | undefined): Ratios | null {
-  if (b === undefined || b.length === 0) return null;
-  const r = (f: (c: CellResult) => number): Spread => spread(pairedRatios(a.map(f), b.map(f)));
-  return { throughput: r((c) => c.throughput), cpuPerCall: r((c) => c.cpuUsPerCall), p50: r((c) => c.p50Us), p99: r((c) => c.p99Us) };
+function ratio(list: readonly CellResult[], base: readonly CellResult[] | undefined, f: (c: CellResult) => number): Estimate | null {
+  if (base === undefined || base.length === 0) return null;
+  return bootstrapMedian(pairedRatios(list.map(f), base.map(f)));
 }
 
 export function summarizeTopology(hops: Hops, scenarios: readonly Scenario[], cells: Cells): TopologySummary {
@@ -81,18 +107,22 @@ export function summarizeTopology(hops: Hops, scenarios: readonly Scenario[], ce
     const list = cells[s] ?? [];
     if (list.length === 0) continue;
     const firstError = list.find((c) => c.firstError !== undefined)?.firstError;
+    const baseline = baselineOf(s);
+    const base = baseline === null ? undefined : cells[baseline];
     out.push({
       scenario: s,
       label: SCENARIO_LABELS[s],
-      reps: list.length,
+      rounds: list.length,
       medians: {
         p50Us: median(list.map((c) => c.p50Us)),
         p99Us: median(list.map((c) => c.p99Us)),
         throughput: median(list.map((c) => c.throughput)),
         cpuUsPerCall: median(list.map((c) => c.cpuUsPerCall)),
       },
-      vsHand: s === 'hand' ? null : ratios(list, cells.hand),
-      vsRaw: s === 'raw' ? null : ratios(list, cells.raw),
+      baseline: base === undefined ? null : baseline,
+      cpuVsBaseline: ratio(list, base, (c) => c.cpuUsPerCall),
+      throughputVsBaseline: ratio(list, base, (c) => c.throughput),
+      p50VsBaseline: ratio(list, base, (c) => c.p50Us),
       lostTags: s === 'raw' ? null : list.reduce((n, c) => n + c.lostTags, 0),
       errors: list.reduce((n, c) => n + c.errors, 0),
       calls: list.reduce((n, c) => n + c.throughputCalls + c.latencyCalls, 0),
@@ -102,64 +132,53 @@ export function summarizeTopology(hops: Hops, scenarios: readonly Scenario[], ce
   return { hops, scenarios: out };
 }
 
-function judge(value: number | null, comparator: '>=' | '<=', threshold: number): Target['status'] {
-  if (value === null) return 'n/a';
-  return (comparator === '>=' ? value >= threshold : value <= threshold) ? 'met' : 'missed';
+/** Shares of one process from its per-round window counts. */
+export function summarizeShares(role: string, rounds: readonly ProfileCounts[]): ProcessShare {
+  const share = (f: (c: ProfileCounts) => number): Estimate => bootstrapMedian(rounds.map((c) => (c.samples > 0 ? f(c) / c.samples : NaN)));
+  const pooled = rounds.reduce<ProfileCounts>((a, c) => ({ samples: a.samples + c.samples, graylane: a.graylane + c.graylane, asyncContext: a.asyncContext + c.asyncContext, gc: a.gc + c.gc, grpcJs: a.grpcJs + c.grpcJs }),
+    { samples: 0, graylane: 0, asyncContext: 0, gc: 0, grpcJs: 0 });
+  return { role, samples: pooled.samples, graylane: share((c) => c.graylane), asyncContext: share((c) => c.asyncContext), gc: share((c) => c.gc), grpcJs: share((c) => c.grpcJs), pooled };
 }
 
-/** The issue's targets, judged on the medians of paired per-repetition values (3-hop chain). */
-export function evaluateTargets(cells3: Cells | undefined, micro: readonly MicroResult[] | null, routingCost: RoutingCost | null = null): Target[] {
+/** The bars of the issue for a Node major: [Node 24/26, Node 20 (and 22)]. */
+export function barFor(major: number, strict: number, loose: number): number {
+  return major >= 24 ? strict : loose;
+}
+
+/** Combines per-hop verdicts of one bar: met when every hop meets it, missed when any misses it. */
+function allHops(verdicts: readonly Verdict[]): Verdict {
+  if (verdicts.length === 0 || verdicts.includes('n/a')) return 'n/a';
+  if (verdicts.includes('missed')) return 'missed';
+  return verdicts.every((v) => v === 'met') ? 'met' : 'unsettled';
+}
+
+/** The issue's targets on one runtime (3-hop chain; the profile share on every hop of the chain). */
+export function evaluateTargets(major: number, top: TopologySummary | undefined, profiles: readonly ScenarioProfile[] | null): Target[] {
   const targets: Target[] = [];
-  const g = cells3?.graylane;
-  const hand = cells3?.hand;
-  const push = (t: Omit<Target, 'status' | 'rangeCrossesBar'>): void => {
-    const r = t.range;
-    const crosses = r !== null && r.min !== null && r.max !== null && r.min < t.threshold && r.max > t.threshold;
-    targets.push({ ...t, status: judge(t.value, t.comparator, t.threshold), rangeCrossesBar: crosses });
+  const line = major >= 24 ? 'Node 24/26 bar' : 'Node 20 bar';
+  const cpu = (s: Scenario): Estimate | null => top?.scenarios.find((x) => x.scenario === s)?.cpuVsBaseline ?? null;
+  const push = (id: string, description: string, estimate: Estimate | null, comparator: Comparator, bar: number, unit: string, extra: Partial<Target> = {}): void => {
+    targets.push({ id, description, estimate, comparator, bar, unit, verdict: verdict(estimate, comparator, bar), ...extra });
   };
-  const pr = (a: CellResult[] | undefined, b: CellResult[] | undefined, f: (c: CellResult) => number): Spread | null =>
-    a === undefined || b === undefined ? null : spread(pairedRatios(a.map(f), b.map(f)));
-  const thrHand = pr(g, hand, (c) => c.throughput);
-  push({ id: 'throughput-vs-hand', description: 'graylane 3-hop throughput vs hand-written', value: thrHand?.median ?? null, range: thrHand, comparator: '>=', threshold: 1.0, unit: '×' });
-  const cpuHand = pr(g, hand, (c) => c.cpuUsPerCall);
-  push({ id: 'cpu-vs-hand', description: 'graylane 3-hop CPU per call vs hand-written', value: cpuHand?.median ?? null, range: cpuHand, comparator: '<=', threshold: 1.03, unit: '×' });
-  const thrOtel = pr(g, cells3?.['otel-off'], (c) => c.throughput);
-  push({ id: 'throughput-vs-otel-off', description: 'graylane 3-hop throughput vs OpenTelemetry baggage (sampler off)', value: thrOtel?.median ?? null, range: thrOtel, comparator: '>=', threshold: 1.45, unit: '×' });
-  const cpuOtel = pr(cells3?.['otel-off'], g, (c) => c.cpuUsPerCall);
-  push({ id: 'cpu-otel-off-over-graylane', description: 'OpenTelemetry (sampler off) 3-hop CPU per call ÷ graylane (informative; same 1.45 bar)', value: cpuOtel?.median ?? null, range: cpuOtel, comparator: '>=', threshold: 1.45, unit: '×' });
-  // The same bars for the no-AsyncLocalStorage style (forwardGrayMetadata(call) on a plain server): informative.
-  const call = cells3?.['graylane-call'];
-  const cpuCallHand = pr(call, hand, (c) => c.cpuUsPerCall);
-  push({ id: 'call-cpu-vs-hand', description: 'graylane-call (no AsyncLocalStorage) 3-hop CPU per call vs hand-written (informative)', value: cpuCallHand?.median ?? null, range: cpuCallHand, comparator: '<=', threshold: 1.03, unit: '×' });
-  const cpuOtelCall = pr(cells3?.['otel-off'], call, (c) => c.cpuUsPerCall);
-  push({ id: 'cpu-otel-off-over-call', description: 'OpenTelemetry (sampler off) 3-hop CPU per call ÷ graylane-call (informative)', value: cpuOtelCall?.median ?? null, range: cpuOtelCall, comparator: '>=', threshold: 1.45, unit: '×' });
-  const cpuNice = pr(cells3?.['nice-grpc'], cells3?.['nice-hand'], (c) => c.cpuUsPerCall);
-  push({ id: 'nice-cpu-vs-nice-hand', description: 'graylane nice-grpc middleware 3-hop CPU per call vs nice-grpc hand-written (informative)', value: cpuNice?.median ?? null, range: cpuNice, comparator: '<=', threshold: 1.03, unit: '×' });
-  if (routingCost !== null) {
-    const r: Spread = { median: routingCost.addedUsPerCall, min: routingCost.addedMin, max: routingCost.addedMax, n: routingCost.rounds };
-    push({
-      id: 'routing-cost', description: 'routing: extra CPU per call, routed vs direct channel in one process (bench/routing-cost.ts)', value: r.median, range: r,
-      comparator: '<=', threshold: 2, unit: 'µs',
-      note: `median of ${routingCost.rounds} paired batches of ${routingCost.batch} calls; ${routingCost.directUsPerCall.toFixed(0)} µs per call without routing`,
+  push('propagation-cpu', `propagation (grayServerInterceptor + grayClientInterceptor): 3-hop CPU per call ÷ hand-written (${line})`, cpu('graylane'), '<=', barFor(major, 1.03, 1.1), '×');
+  push('full-stack-cpu', `full stack (context, metrics, hop trace, rollback guard, routing): 3-hop CPU per call ÷ hand-written (${line})`, cpu('full'), '<=', barFor(major, 1.1, 1.2), '×');
+  push('nice-grpc-cpu', `nice-grpc middleware: 3-hop CPU per call ÷ nice-grpc by hand (${line})`, cpu('nice-grpc'), '<=', barFor(major, 1.03, 1.1), '×');
+  for (const [scenario, id, label] of [['graylane', 'propagation-profile', 'propagation'], ['full', 'full-stack-profile', 'full stack (informative, same bar)'], ['nice-grpc', 'nice-grpc-profile', 'nice-grpc middleware (informative, same bar)']] as const) {
+    const prof = profiles?.find((p) => p.scenario === scenario && p.hops === 3) ?? profiles?.find((p) => p.scenario === scenario);
+    const hops = prof?.processes.filter((p) => p.role !== 'client') ?? [];
+    if (hops.length === 0) continue;
+    const worst = hops.reduce((a, b) => ((b.graylane.value ?? -1) > (a.graylane.value ?? -1) ? b : a));
+    const v = allHops(hops.map((h) => verdict(h.graylane, '<=', 0.02)));
+    targets.push({
+      id, description: `${label}: share of CPU-profile samples in graylane's frames, every hop (${major >= 24 ? 'target set for Node 24' : 'informative on this Node; the target is for Node 24'})`,
+      estimate: worst.graylane, comparator: '<=', bar: 0.02, unit: '%', scale: 100,
+      verdict: major >= 24 ? v : 'n/a', note: `highest hop: ${worst.role}`,
     });
   }
-  const routing = cells3?.routing;
-  // Two routed client calls per chain call (A → B, B → C); the load client is not routed.
-  const diffs = routing === undefined || g === undefined ? [] : pairedDiffs(routing.map((c) => c.cpuUsPerCall), g.map((c) => c.cpuUsPerCall)).map((d) => d / 2);
-  const routed = diffs.length === 0 ? null : spread(diffs);
-  push({
-    id: 'routing-cost-chain', description: 'routing: extra CPU per routed call in the chain (3-hop, routing − graylane, ÷ 2 routed calls)', value: routed?.median ?? null, range: routed,
-    comparator: '<=', threshold: 2, unit: 'µs',
-    note: 'CPU per call of a 3-hop chain is several hundred µs; run-to-run noise is larger than 2 µs, so read the range.',
-  });
-  const fwd = micro?.find((m) => m.name === 'forwardGrayMetadata(call)');
-  const fwdCtx = micro?.find((m) => m.name === 'forwardGrayMetadata() in a context');
-  const worst = [fwd?.nsPerOp, fwdCtx?.nsPerOp].filter((v): v is number => v !== undefined && Number.isFinite(v));
-  push({ id: 'forward-ns', description: 'forwardGrayMetadata (slower of: from a call, from the context)', value: worst.length === 0 ? null : Math.max(...worst), range: null, comparator: '<=', threshold: 300, unit: 'ns' });
-  const picks = (micro ?? []).filter((m) => m.name.startsWith('balancer pick:') && Number.isFinite(m.nsPerOp)).map((m) => m.nsPerOp);
-  push({
-    id: 'pick-us', description: "routing: the balancer's pick alone (micro; slower of canary and untagged)", value: picks.length === 0 ? null : Math.max(...picks) / 1000, range: null,
-    comparator: '<=', threshold: 2, unit: 'µs', note: 'the part of routing that runs on every call; the resolver and subchannels are per channel, not per call',
-  });
+  const otel = cpu('otel-off');
+  const gray = cpu('graylane');
+  if (otel !== null && gray !== null && otel.values !== undefined && gray.values !== undefined) {
+    push('otel-over-graylane', 'OpenTelemetry baggage (sampler off) CPU ÷ graylane propagation CPU, 3-hop (informative; issue 8 bar)', bootstrapMedian(pairedRatios(otel.values, gray.values)), '>=', 1.45, '×');
+  }
   return targets;
 }
