@@ -34,6 +34,8 @@ function freePort(): Promise<number> {
 export interface EtcdServer {
   /** Client URL, e.g. `http://127.0.0.1:40123`. */
   readonly endpoint: string;
+  /** Process id of the running etcd (`undefined` while stopped), e.g. to read its CPU time. */
+  readonly pid: number | undefined;
   /** Stops the process (SIGTERM, then SIGKILL after 5 s); data is kept. */
   stop(): Promise<void>;
   /** Starts it again on the same ports and data dir, and waits for health. */
@@ -99,6 +101,9 @@ export async function startEtcd(): Promise<EtcdServer> {
   await start();
   return {
     endpoint,
+    get pid() {
+      return proc !== undefined && proc.exitCode === null && proc.signalCode === null ? proc.pid : undefined;
+    },
     stop,
     start,
     async close() {
