@@ -1,6 +1,7 @@
 /**
- * The `graylane` load-balancing policy: one subchannel per instance, kept connected, and a picker
- * that routes each call by its stage (see stage-picker.ts). Works with grpc-js 1.10–1.14 through
+ * The `graylane` load-balancing policy: one subchannel per instance (or per instance of the
+ * client's subset, see subset.ts), kept connected, and a picker that routes each call by its stage
+ * (see stage-picker.ts). Works with grpc-js 1.10–1.14 through
  * grpc-compat.ts.
  * @packageDocumentation
  */
@@ -11,6 +12,7 @@ import { createPickerClass } from './grpc-picker.js';
 import { GRAY_POLICY_NAME, isGrayLbConfig, type GrayLbConfigJson } from './lb-config.js';
 import { routingTable } from './routing-table.js';
 import { StageRouter, type StagePool } from './stage-picker.js';
+import { selectSubset } from './subset.js';
 import { parseAddress } from './validate.js';
 
 type Subchannel = experimental.SubchannelInterface;
@@ -75,7 +77,10 @@ export function createBalancerClass(mod: GrpcModule): new (helper: Helper, ...re
 
     private sync(json: GrayLbConfigJson): void {
       const wanted = new Map<string, { stage: string; address: string; weight: number }>();
-      for (const inst of json.instances) wanted.set(`${inst.stage} ${inst.address}`, inst);
+      const chosen = json.subset === undefined
+        ? json.instances
+        : selectSubset(json.instances, json.subset, (inst) => this.entries.get(`${inst.stage} ${inst.address}`)?.failed === true);
+      for (const inst of chosen) wanted.set(`${inst.stage} ${inst.address}`, inst);
       for (const key of [...this.entries.keys()]) if (!wanted.has(key)) this.drop(key);
       for (const [key, inst] of wanted) {
         const existing = this.entries.get(key);
@@ -113,6 +118,7 @@ export function createBalancerClass(mod: GrpcModule): new (helper: Helper, ...re
 
     private stateChanged(entry: Entry, next: number): void {
       if (this.destroyed || this.entries.get(entry.key) !== entry) return;
+      const wasFailed = entry.failed;
       if (next === CS.READY) {
         entry.ready = true;
         entry.failed = false;
@@ -127,6 +133,8 @@ export function createBalancerClass(mod: GrpcModule): new (helper: Helper, ...re
         entry.ready = false;
       }
       if (next === CS.TRANSIENT_FAILURE || next === CS.IDLE) this.helper.requestReresolution();
+      // Subset: a member that failed is backed by the next-ranked instance; one that is back replaces it again.
+      if (entry.failed !== wasFailed && this.config?.subset !== undefined) this.sync(this.config);
       this.publish();
     }
 

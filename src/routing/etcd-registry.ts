@@ -5,7 +5,7 @@
  */
 import type { Etcd3 } from 'etcd3';
 import { GrayConfigError } from '../core/errors.js';
-import { announce, type EtcdRegistration } from './etcd-lease.js';
+import { SharedLease, type EtcdRegistration } from './etcd-lease.js';
 import { EtcdSync, instanceKey, rulesKey } from './etcd-sync.js';
 import { RegistryStore } from './registry-store.js';
 import type { GrayInstance, GrayRegistry, GrayRegistryHooks } from './types.js';
@@ -20,7 +20,10 @@ export interface EtcdRegistryOptions extends GrayRegistryHooks {
   readonly endpoints: string | readonly string[];
   /** Key prefix: instances under `<prefix>/services/<service>/<stage>/<id>`, rules under `<prefix>/rules/<service>`. Default `'/graylane'`. */
   readonly prefix?: string;
-  /** TTL of the lease of each registered instance, in seconds (an instance whose process dies disappears after it). Default `10`. */
+  /**
+   * TTL, in seconds, of the one lease all instances registered through this registry share (an
+   * instance whose process dies disappears after it). Default `10`.
+   */
   readonly leaseTtlSeconds?: number;
   /** Deadline of each etcd request, in ms. Default `5000`. */
   readonly callTimeoutMs?: number;
@@ -37,8 +40,11 @@ export interface EtcdGrayRegistry extends GrayRegistry {
   /** Resolves once the first full read and the watch are in place; rejects if that first attempt fails (retries continue in the background). */
   ready(): Promise<void>;
   /**
-   * Announces an instance under a lease kept alive until `close()` (re-announced after a lost lease).
-   * `id` defaults to the instance's address. Rejects with `GrayConfigError` for a malformed instance.
+   * Announces an instance until `close()`. Every registration of this registry shares one lease
+   * (one keep-alive stream, granted on the first registration, revoked with the last one and by the
+   * registry's `close()`); after a lost lease every live registration is re-announced under a new
+   * one. `id` defaults to the instance's address; registering an id again replaces its announcement.
+   * Rejects with `GrayConfigError` for a malformed instance.
    */
   register(instance: GrayInstance, options?: { readonly id?: string }): Promise<EtcdRegistration>;
 }
@@ -77,7 +83,6 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
   const maxDelay = requireInt('reconnectMaxDelayMs', options.reconnectMaxDelayMs, 2000, 1);
   const store = new RegistryStore(options);
   store.setStatus('connecting');
-  const registrations = new Set<EtcdRegistration>();
   let closed = false;
   let sync: EtcdSync | undefined;
 
@@ -122,7 +127,12 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
     if (!(e instanceof GrayConfigError)) retryConnect();
   });
 
-  const onWritten = (key: string, value: string, revision: number): void => sync?.applyLocal(key, value, revision);
+  const onWritten = (key: string, value: string | undefined, revision: number): void => sync?.applyLocal(key, value, revision);
+  let leases: SharedLease | undefined;
+  const sharedLease = async (): Promise<SharedLease> => {
+    const client = await clientReady;
+    return (leases ??= new SharedLease({ client, ttlSeconds: ttl, retryMs: maxDelay, onWritten, onError: (e) => store.reportError(e) }));
+  };
 
   return {
     prefix,
@@ -136,20 +146,10 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
       const inst = normalizeInstance(instance, 'register(instance)');
       const id = opts?.id ?? inst.address;
       if (id === '' || id.includes('/')) throw new GrayConfigError(`graylane: register: id ${JSON.stringify(id)} must be non-empty and contain no '/'.`);
-      const client = await clientReady;
-      const reg = await announce(
-        { client, ttlSeconds: ttl, retryMs: maxDelay, onWritten, onError: (e) => store.reportError(e) },
-        instanceKey(prefix, inst, id),
-        inst,
-      );
-      registrations.add(reg);
-      return {
-        key: reg.key,
-        close: async () => {
-          registrations.delete(reg);
-          await reg.close();
-        },
-      };
+      const value = JSON.stringify({ address: inst.address, weight: inst.weight ?? 1, ...(inst.meta ? { meta: inst.meta } : {}) });
+      const shared = await sharedLease();
+      if (closed) throw new Error('graylane: register: the etcd registry is closed.');
+      return shared.announce(instanceKey(prefix, inst, id), value);
     },
     async setStageDisabled(service, stage, disabled) {
       requireService(service, 'setStageDisabled');
@@ -161,7 +161,7 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([...registrations].map((r) => r.close()));
+      await leases?.close();
       await sync?.close();
       await clientReady.then((c) => c.close(), () => undefined);
       store.setStatus('closed');

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { registerGrayRouting, assertGrayRouting } from './register.js';
-export type { GrayRoutingOptions, GrayRouting } from './register.js';
+export type { GrayRoutingOptions, GrayRouting, GraySubsetOptions } from './register.js';
 export { createStaticRegistry } from './static-registry.js';
 export { stageEnabledIn } from './stage-enabled.js';
 export type { StaticGrayRegistry } from './static-registry.js';

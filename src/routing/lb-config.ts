@@ -3,6 +3,7 @@
  * config (`loadBalancingConfig: [{ graylane: {...} }]`) — the service, its instances and rules.
  * @packageDocumentation
  */
+import type { SubsetConfig } from './subset.js';
 import type { GrayServiceRules } from './types.js';
 
 /** Name of the load-balancing policy (and default resolver scheme). */
@@ -22,11 +23,19 @@ export interface GrayLbConfigJson {
   readonly service: string;
   readonly instances: readonly LbInstance[];
   readonly rules: Required<GrayServiceRules>;
+  /** Bounded connections (option `subset` of `registerGrayRouting`); absent: connect to every instance. */
+  readonly subset?: SubsetConfig;
 }
 
 function isInstance(value: unknown): value is LbInstance {
   const v = value as LbInstance;
   return typeof v === 'object' && v !== null && typeof v.address === 'string' && typeof v.stage === 'string' && typeof v.weight === 'number';
+}
+
+function isSubset(value: unknown): boolean {
+  if (value === undefined) return true;
+  const v = value as SubsetConfig;
+  return typeof v === 'object' && v !== null && Number.isInteger(v.size) && v.size >= 1 && typeof v.clientId === 'string';
 }
 
 function isStageList(value: unknown): value is readonly string[] {
@@ -54,7 +63,7 @@ export class GrayLbConfig {
       typeof v.routing !== 'number' || typeof v.service !== 'string' ||
       !Array.isArray(v.instances) || !v.instances.every(isInstance) ||
       rules === undefined || (rules.fallback !== 'permissive' && rules.fallback !== 'strict') ||
-      !isStageList(rules.strictStages) || !isStageList(rules.disabledStages)
+      !isStageList(rules.strictStages) || !isStageList(rules.disabledStages) || !isSubset(v.subset)
     ) {
       throw new Error('graylane: malformed graylane load-balancing config; it is produced by the graylane resolver, use a graylane:///<service> target.');
     }

@@ -10,7 +10,8 @@ import { createBalancerClass } from './balancer.js';
 import { assertRoutingSupport, type GrpcModule } from './grpc-compat.js';
 import { GRAY_POLICY_NAME, GrayLbConfig } from './lb-config.js';
 import { createResolverClass } from './resolver.js';
-import { moduleEntry, routingTable, type RoutingEntry } from './routing-table.js';
+import { moduleEntry, processClientId, routingTable, type RoutingEntry } from './routing-table.js';
+import type { SubsetConfig } from './subset.js';
 import type { GrayRegistry } from './types.js';
 
 /** Options of {@link registerGrayRouting}. */
@@ -31,6 +32,26 @@ export interface GrayRoutingOptions {
   readonly grpc?: GrpcModule;
   /** Least time between two answers to grpc-js re-resolution requests, in ms. Default `1000`. */
   readonly reresolveIntervalMs?: number;
+  /**
+   * Bounded connections. Default: none — each channel connects to every instance of its service.
+   * With `{ size }`, a channel connects, per stage, to at most `size` instances: all of a stage's
+   * instances when it has `size` or fewer (a small canary stays fully reachable), otherwise a
+   * deterministic subset chosen by rendezvous hashing on `clientId`. A failed member is replaced
+   * by the next-ranked instance while it is retried (at most `2 × size` connections per stage).
+   */
+  readonly subset?: GraySubsetOptions;
+}
+
+/** Option `subset` of {@link GrayRoutingOptions}. */
+export interface GraySubsetOptions {
+  /** Instances per stage each channel connects to, an integer from 1. Required. */
+  readonly size: number;
+  /**
+   * What the subset is keyed on: clients with different ids get different (evenly spread) subsets;
+   * the same id always gets the same one. Use a stable name (pod name, host name) to keep a
+   * client's subset across restarts. Default: a random id, one per process.
+   */
+  readonly clientId?: string;
 }
 
 /** A registration made by {@link registerGrayRouting}. */
@@ -41,6 +62,8 @@ export interface GrayRouting {
   readonly registry: GrayRegistry;
   /** The policy that reads each call's stage at pick time. */
   readonly policy: GrayPolicy;
+  /** Bounded connections in effect (`size` and the `clientId` used), or `undefined` when every instance is connected (the default). */
+  readonly subset: SubsetConfig | undefined;
   /** The target of a service: `target('shop.Price')` → `'graylane:///shop.Price'`. */
   target(service: string): string;
   /**
@@ -60,6 +83,7 @@ function toHandle(entry: RoutingEntry, registry: GrayRegistry): GrayRouting {
     scheme: entry.scheme,
     registry,
     policy: entry.policy,
+    subset: entry.subset,
     target: (service) => `${entry.scheme}:///${service}`,
     close() {
       if (entry.closed) return;
@@ -71,6 +95,23 @@ function toHandle(entry: RoutingEntry, registry: GrayRegistry): GrayRouting {
       entry.registry = undefined;
     },
   };
+}
+
+function subsetOf(option: GraySubsetOptions | undefined): SubsetConfig | undefined {
+  if (option === undefined) return undefined;
+  const size = (option as { size?: unknown } | null)?.size;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
+    throw new GrayConfigError(`graylane: registerGrayRouting: subset.size must be an integer >= 1 (instances per stage each channel connects to), got ${String(size)}.`);
+  }
+  const clientId = option.clientId ?? processClientId();
+  if (typeof clientId !== 'string' || clientId === '' || clientId.length > 256) {
+    throw new GrayConfigError('graylane: registerGrayRouting: subset.clientId must be a non-empty string of at most 256 characters (e.g. the pod name), or omitted for a random per-process id.');
+  }
+  return { size, clientId };
+}
+
+function sameSubset(a: SubsetConfig | undefined, b: SubsetConfig | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.size === b.size && a.clientId === b.clientId);
 }
 
 /**
@@ -104,16 +145,17 @@ export function registerGrayRouting(options: GrayRoutingOptions): GrayRouting {
     throw new GrayConfigError(`graylane: reresolveIntervalMs must be a non-negative number of milliseconds, got ${String(options.reresolveIntervalMs)}.`);
   }
   const policy = options.policy ?? defaultGrayPolicy();
+  const subset = subsetOf(options.subset);
   const perModule = moduleEntry(mod);
   const existing = perModule.schemes.get(scheme);
   if (existing !== undefined && !existing.closed) {
-    if (existing.registry === registry && existing.policy === policy) return toHandle(existing, registry);
+    if (existing.registry === registry && existing.policy === policy && sameSubset(existing.subset, subset)) return toHandle(existing, registry);
     throw new GrayConfigError(
-      `graylane: scheme '${scheme}' is already routed with a different registry or policy; call close() on the first registration, or pass another \`scheme\`.`,
+      `graylane: scheme '${scheme}' is already routed with a different registry, policy or subset; call close() on the first registration, or pass another \`scheme\`.`,
     );
   }
   const table = routingTable();
-  const entry: RoutingEntry = { id: table.nextId++, scheme, registry, policy, reresolveIntervalMs: interval, closed: false, subscriptions: new Set() };
+  const entry: RoutingEntry = { id: table.nextId++, scheme, registry, policy, reresolveIntervalMs: interval, subset, closed: false, subscriptions: new Set() };
   table.byId.set(entry.id, entry);
   const firstForScheme = existing === undefined;
   perModule.schemes.set(scheme, entry);

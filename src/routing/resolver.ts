@@ -31,7 +31,13 @@ export function buildResolution(routing: RoutingEntry, snap: GrayServiceSnapshot
     seen.add(inst.address);
     endpoints.push({ addresses: [address] });
   }
-  const json: GrayLbConfigJson = { routing: routing.id, service: snap.service, instances, rules: snap.rules };
+  const json: GrayLbConfigJson = {
+    routing: routing.id,
+    service: snap.service,
+    instances,
+    rules: snap.rules,
+    ...(routing.subset !== undefined ? { subset: routing.subset } : {}),
+  };
   return { endpoints, serviceConfig: { loadBalancingConfig: [{ [GRAY_POLICY_NAME]: json }], methodConfig: [] } };
 }
 

@@ -85,7 +85,7 @@ describe('registerGrayRouting', () => {
 
   it('answers repeated re-resolution requests at most once per interval, never synchronously', async () => {
     const registry = createStaticRegistry([{ service: 's', address: '127.0.0.1:1', stage: 'stable' }]);
-    const entry: RoutingEntry = { id: -1, scheme: 'rate', registry, policy: createGrayPolicy(), reresolveIntervalMs: 100, closed: false, subscriptions: new Set() };
+    const entry: RoutingEntry = { id: -1, scheme: 'rate', registry, policy: createGrayPolicy(), reresolveIntervalMs: 100, subset: undefined, closed: false, subscriptions: new Set() };
     const Resolver = createResolverClass(grpc as unknown as GrpcModule, () => entry, 'rate');
     let deliveries = 0;
     const listener = Object.assign(() => (deliveries++, true), { onSuccessfulResolution: () => void deliveries++, onError: () => void deliveries++ });
