@@ -11,9 +11,9 @@ import { GrayConfigError } from '../../src/core/errors.js';
 import { grayClientInterceptor } from '../../src/grpc-js/client-interceptor.js';
 import { grayServerInterceptor } from '../../src/grpc-js/server-interceptor.js';
 import {
-  addBaggageMember, getStageFromBaggage, grayBaggageClientInterceptor, grayBaggageGetter, grayBaggageResolve,
-  grayContextFromBaggage, parseBaggageHeader, setGrayBaggage,
-} from '../../src/otel/index.js';
+  addBaggageMember, getStageFromBaggage, grayBaggageGetter, grayContextFromBaggage, parseBaggageHeader, setGrayBaggage,
+} from 'graylane/otel';
+import { grayBaggageClientInterceptor, grayBaggageResolve } from 'graylane/otel/grpc-js';
 import { hopClient, startServer, unary, type HopClient, type HopReply, type HopRequest, type RunningServer } from '../helpers/grpc.js';
 
 /** The smallest real OTel context manager: AsyncLocalStorage-backed, as @opentelemetry/context-async-hooks. */

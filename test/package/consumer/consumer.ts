@@ -15,7 +15,9 @@ export { server, interceptor, md, ctx };
 import { createServer } from 'node:http';
 import { createFileRegistry, createStaticRegistry, registerGrayRouting, type RegistryFileFormat } from 'graylane/routing';
 import { grayHttpMiddleware } from 'graylane/http';
-import { createRollbackGuard, rollbackGuardHttpMiddleware, rollbackGuardInterceptor, type RollbackTripEvent } from 'graylane/observe';
+import { createRollbackGuard, type RollbackTripEvent } from 'graylane/observe';
+import { rollbackGuardClientInterceptor } from 'graylane/observe/grpc-js';
+import { rollbackGuardHttpMiddleware } from 'graylane/observe/http';
 
 const yamlLike: RegistryFileFormat = { name: 'YAML', parse: (text: string) => JSON.parse(text) as unknown, stringify: (doc: unknown) => JSON.stringify(doc) };
 const makeFileRegistry = (path: string) => createFileRegistry(path, { format: yamlLike, debounceMs: 50 });
@@ -27,5 +29,5 @@ const stageDisabled: boolean = guard.stageDisabled;
 const edge = grayHttpMiddleware({ trust: { tokenHeader: 'x-gray-token', tokens: ['qa'] } });
 const feed = rollbackGuardHttpMiddleware(guard, { isFailure: (status) => status >= 500 });
 const http = createServer((req, res) => edge(req, res, () => feed(req, res, () => res.end('ok'))));
-const guardInterceptor = rollbackGuardInterceptor(guard);
+const guardInterceptor = rollbackGuardClientInterceptor(guard);
 export { makeFileRegistry, routing, stageDisabled, http, guardInterceptor };

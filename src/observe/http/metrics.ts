@@ -5,11 +5,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { decidedContext } from '../core/call-stage.js';
-import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import { createStageLabeler } from './stage-label.js';
-import { ChildCache, ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from './prom-metrics.js';
-import { GrayConfigError } from '../core/errors.js';
+import { decidedContext } from '../../core/call-stage.js';
+import { GrayConfigError } from '../../core/errors.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
+import { createStageLabeler } from '../stage-label.js';
+import { ChildCache, ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from '../prom-metrics.js';
 
 /** Options of {@link grayHttpMetricsMiddleware}. */
 export interface GrayHttpMetricsOptions {
