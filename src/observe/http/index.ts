@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { grayHttpMetricsMiddleware } from './metrics.js';
-export type { GrayHttpMetricsOptions, GrayHttpMiddleware } from './metrics.js';
+export type { GrayHttpMetricsOptions } from './metrics.js';
+export type { GrayHttpMiddleware } from '../../http/middleware.js';
 export { rollbackGuardHttpMiddleware } from './rollback-guard.js';
 export type { RollbackGuardHttpOptions } from './rollback-guard.js';

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decidedContext } from '../../core/call-stage.js';
 import { GrayConfigError } from '../../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
-import type { GrayHttpMiddleware } from './metrics.js';
+import type { GrayHttpMiddleware } from '../../http/middleware.js';
 import { isRollbackGuard, type RollbackGuard } from '../rollback-guard.js';
 
 /** Options of {@link rollbackGuardHttpMiddleware}. */
