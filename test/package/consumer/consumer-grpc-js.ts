@@ -1,4 +1,5 @@
-// Type-level consumer: public names only, compiled with strict TypeScript against the tarball's .d.ts.
+// Type-level consumer of the grpc-js subpaths (only @grpc/grpc-js installed): public names only,
+// compiled with strict TypeScript against the tarball's .d.ts.
 import { Metadata, Server } from '@grpc/grpc-js';
 import { createGrayPolicy, getGrayContext, runWithStage, type GrayContext, type GrayPolicyOptions } from 'graylane';
 import { forwardGrayMetadata, grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
@@ -11,7 +12,7 @@ const md: Metadata = runWithStage('canary', () => forwardGrayMetadata(undefined,
 const ctx: GrayContext | undefined = getGrayContext();
 export { server, interceptor, md, ctx };
 
-// Routing, HTTP edge and observe, as the README shows them (their optional peers are not installed here).
+// Routing, HTTP edge and observe, as the README shows them.
 import { createServer } from 'node:http';
 import { createFileRegistry, createStaticRegistry, registerGrayRouting, type RegistryFileFormat } from 'graylane/routing';
 import { grayHttpMiddleware } from 'graylane/http';
@@ -31,3 +32,17 @@ const feed = rollbackGuardHttpMiddleware(guard, { isFailure: (status) => status 
 const http = createServer((req, res) => edge(req, res, () => feed(req, res, () => res.end('ok'))));
 const guardInterceptor = rollbackGuardClientInterceptor(guard);
 export { makeFileRegistry, routing, stageDisabled, http, guardInterceptor };
+
+// The observe and otel feeds for grpc-js, in the documented order.
+import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, rollbackGuardInterceptor, withHopTrace } from 'graylane/observe/grpc-js';
+import { readHopTrace, type HopTrace } from 'graylane/observe';
+import { grayBaggageClientInterceptor, grayBaggageResolve } from 'graylane/otel/grpc-js';
+const traced = new Server({
+  interceptors: [grayServerInterceptor({ policy, resolve: grayBaggageResolve({ policy }) }), grayHopTraceServerInterceptor({ service: 'orders', accept: (md: Metadata) => md.get('x-debug')[0] === 'yes' })],
+});
+const clientOptions = { interceptors: [grayClientInterceptor(), grayHopTraceClientInterceptor(), grayBaggageClientInterceptor({ baggageKey: 'lane' })] };
+const trace: HopTrace = readHopTrace(withHopTrace());
+const deprecatedGuard = rollbackGuardInterceptor(guard); // still there for 0.x users
+// @ts-expect-error the hop trace needs a service name (proves the declarations resolved, not `any`)
+grayHopTraceServerInterceptor({});
+export { traced, clientOptions, trace, deprecatedGuard };
