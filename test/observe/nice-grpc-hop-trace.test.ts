@@ -67,5 +67,8 @@ describe('hop trace over nice-grpc', () => {
 
   it('bad options throw GrayConfigError', () => {
     expect(() => grayHopTraceServerMiddleware({ service: 'has space' })).toThrow(GrayConfigError);
+    expect(() => grayHopTraceServerMiddleware({ service: 'ok', instance: '' })).toThrow(GrayConfigError);
+    // As on grpc-js: a non-function `accept` is a configuration error, not a silent refusal of every trace.
+    expect(() => grayHopTraceServerMiddleware({ service: 'ok', accept: 'yes' as never })).toThrow(GrayConfigError);
   });
 });
