@@ -4,8 +4,7 @@
  * erased by the build; a lazy `import()` / `createRequire` is not import-time). The packed-tarball
  * test proves the same against installed peers; this one fails fast, in the normal suite.
  */
-import { readFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
