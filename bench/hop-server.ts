@@ -52,12 +52,12 @@ function leafStage(call: UnaryCall): string | undefined {
 
 /** The full stack's shared pieces: one prom-client registry and the routing registry of the next hop. */
 async function fullStack(target: string | undefined): Promise<{ server: GrpcJs.ServerInterceptor[]; client: () => BenchClient }> {
-  const [{ Registry }, observe, routingApi] = await Promise.all([import('prom-client'), import('graylane/observe'), import('graylane/routing')]);
+  const [{ Registry }, observe, feeds, routingApi] = await Promise.all([import('prom-client'), import('graylane/observe'), import('graylane/observe/grpc-js'), import('graylane/routing')]);
   const metrics = new Registry();
   const server = [
     grayServerInterceptor(),
-    observe.grayServerMetricsInterceptor({ registry: metrics }),
-    observe.grayHopTraceServerInterceptor({ service: `bench.${hopName}`, instance: hopName }),
+    feeds.grayServerMetricsInterceptor({ registry: metrics }),
+    feeds.grayHopTraceServerInterceptor({ service: `bench.${hopName}`, instance: hopName }),
   ];
   const client = (): BenchClient => {
     const stages = ['stable', ...BENCH_STAGES];
@@ -67,9 +67,9 @@ async function fullStack(target: string | undefined): Promise<{ server: GrpcJs.S
     return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, {
       interceptors: [
         grayClientInterceptor(),
-        observe.grayClientMetricsInterceptor({ registry: metrics }),
-        observe.grayHopTraceClientInterceptor(),
-        observe.rollbackGuardInterceptor(guard),
+        feeds.grayClientMetricsInterceptor({ registry: metrics }),
+        feeds.grayHopTraceClientInterceptor(),
+        feeds.rollbackGuardClientInterceptor(guard),
       ],
     });
   };

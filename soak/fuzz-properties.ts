@@ -28,7 +28,9 @@ import {
 } from 'graylane';
 import { forwardGrayMetadata, grpcMetadataCarrier } from 'graylane/grpc-js';
 import { niceMetadataCarrier } from 'graylane/nice-grpc';
-import { encodeHops, parseHops, readHopTrace, type GrayHop, type HopTrace } from 'graylane/observe';
+import { readHopTrace, type GrayHop, type HopTrace } from 'graylane/observe';
+// The hop-trace wire codec is internal (not a public export): the fuzzer exercises it directly.
+import { encodeHops, parseHops } from '../src/observe/hop-trace.js';
 import { hostileProperties } from './fuzz-hostile.js';
 import { createFileRegistry, createStaticRegistry, type GrayInstance, type GrayServiceRules, type GrayServiceSnapshot } from 'graylane/routing';
 

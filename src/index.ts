@@ -36,3 +36,5 @@ export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules/hash.js';
 export { normalizePath } from './core/path.js';
 export { coloringInput } from './core/rules/input.js';
 export { coloringResolver } from './core/rules/grpc-resolver.js';
+export { byStage } from './core/by-stage.js';
+export type { ByStageOptions } from './core/by-stage.js';

@@ -1,10 +1,15 @@
 /**
- * Per-request hop collectors, keyed by the traced request's own gray context object (a traced call
- * always runs in a context object of its own, so the key is unique and dies with the request).
+ * The server side of the hop trace, written once for every adapter: checked hop names, the trace
+ * `accept` hook, and the per-request collector — keyed by the traced request's own gray context
+ * object (a traced call always runs in a context object of its own, so the key is unique and dies
+ * with the request).
  * @packageDocumentation
  */
+import { hostname } from 'node:os';
 import type { GrayContext } from '../core/context.js';
-import { encodeHops, parseHops, type GrayHop } from './hop-trace.js';
+import { GrayConfigError } from '../core/errors.js';
+import { makeContext } from '../core/policy.js';
+import { encodeHops, HOP_TRACE_KEY, isHopName, parseHops, type GrayHop } from './hop-trace.js';
 
 /** Collects the hops that downstream calls of one traced request report. */
 export class HopCollector {
@@ -32,12 +37,58 @@ export class HopCollector {
 
 const collectors = new WeakMap<GrayContext, HopCollector>();
 
-/** Registers the collector of a traced request's context. */
-export function setHopCollector(ctx: GrayContext, collector: HopCollector): void {
-  collectors.set(ctx, collector);
-}
-
 /** The collector of `ctx`, when `ctx` belongs to a traced request. */
 export function getHopCollector(ctx: GrayContext | undefined): HopCollector | undefined {
   return ctx === undefined ? undefined : collectors.get(ctx);
+}
+
+/** The checked `service` and `instance` (default `<hostname>:<pid>`, other characters `_`) of a hop-trace server feed. */
+export interface HopNames {
+  /** Service name reported in the hop. */
+  readonly service: string;
+  /** Instance name reported in the hop. */
+  readonly instance: string;
+}
+
+/**
+ * Checks the names a hop-trace server feed reports.
+ * @throws GrayConfigError for a missing or invalid `service` / `instance`.
+ */
+export function hopNames(options: { readonly service?: unknown; readonly instance?: unknown } | undefined): HopNames {
+  const service = options?.service;
+  const instance = options?.instance ?? `${hostname()}:${process.pid}`.replace(/[^A-Za-z0-9._:@/-]/g, '_').slice(0, 128);
+  for (const [name, value] of [['service', service], ['instance', instance]] as const) {
+    if (typeof value !== 'string' || !isHopName(value)) {
+      throw new GrayConfigError(`graylane/observe: the hop trace ${name} must be 1–128 characters of [A-Za-z0-9._:@/-], got ${JSON.stringify(value)}.`);
+    }
+  }
+  return { service: service as string, instance: instance as string };
+}
+
+/**
+ * The `accept` hook of a hop-trace server feed, made safe for the request path: `undefined` honours
+ * every trace request; a throw counts as `false`.
+ * @throws GrayConfigError when `accept` is neither a function nor `undefined`.
+ */
+export function traceAcceptor<M>(accept: ((metadata: M) => boolean) | undefined): (metadata: M) => boolean {
+  if (accept === undefined) return () => true;
+  if (typeof accept !== 'function') throw new GrayConfigError('graylane/observe: hop trace `accept` must be a function.');
+  return (metadata) => {
+    try {
+      return accept(metadata) === true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * Starts the trace of one request that asked for it: a context object of the request's own (`base`
+ * plus `x-gray-trace: 1`, so client feeds forward the flag) keying a new collector of this hop.
+ */
+export function startHopTrace(base: GrayContext, names: HopNames): { readonly ctx: GrayContext; readonly collector: HopCollector } {
+  const ctx = makeContext(base.stage, base.explicit, { ...base.entries, [HOP_TRACE_KEY]: '1' });
+  const collector = new HopCollector({ depth: 0, service: names.service, instance: names.instance, stage: base.stage, explicit: base.explicit });
+  collectors.set(ctx, collector);
+  return { ctx, collector };
 }

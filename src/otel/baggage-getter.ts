@@ -6,7 +6,7 @@
 import type { GrayGetter } from '../core/carrier.js';
 import { RELEASE_STAGE_KEY } from '../core/stage.js';
 import { BAGGAGE_HEADER, readBaggageEntry } from './baggage-header.js';
-import { baggageKeyOf } from './baggage-bridge.js';
+import { baggageKeyOf } from './baggage-key.js';
 
 /** Options of {@link grayBaggageGetter}. */
 export interface GrayBaggageGetterOptions {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { runWithStage } from '../../src/core/context.js';
 import { createGrayPolicy } from '../../src/core/policy.js';
 import { GrayConfigError } from '../../src/core/errors.js';
-import { byStage } from '../../src/observe/by-stage.js';
-import { createStageLabeler } from '../../src/observe/stage-label.js';
+import { byStage } from 'graylane';
+import { byStage as deprecatedByStage, createStageLabeler } from 'graylane/observe';
 
 describe('byStage', () => {
   const stablePool = { name: 'stable-db' };
@@ -28,6 +28,12 @@ describe('byStage', () => {
     expect(() => byStage({ canary: canaryPool })).toThrow(GrayConfigError);
     expect(() => byStage({ stable: 1 }, { defaultStage: 'green' })).toThrow(GrayConfigError);
     expect(() => byStage(null as never)).toThrow(GrayConfigError);
+  });
+
+  it('lives in the core (graylane); the old graylane/observe name is the same function, deprecated', () => {
+    expect(deprecatedByStage).toBe(byStage);
+    const db = deprecatedByStage({ stable: stablePool, canary: canaryPool });
+    expect(runWithStage('canary', db)).toBe(canaryPool);
   });
 });
 

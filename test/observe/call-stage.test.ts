@@ -8,7 +8,8 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrayPolicy, runWithStage } from '../../src/index.js';
 import { grayClientInterceptor, grayServerInterceptor } from '../../src/grpc-js/index.js';
-import { createRollbackGuard, grayClientMetricsInterceptor, rollbackGuardInterceptor, type RollbackGuard } from '../../src/observe/index.js';
+import { createRollbackGuard, type RollbackGuard } from 'graylane/observe';
+import { grayClientMetricsInterceptor, rollbackGuardClientInterceptor } from 'graylane/observe/grpc-js';
 import { createStaticRegistry, registerGrayRouting, type GrayRouting, type StaticGrayRegistry } from '../../src/routing/index.js';
 import { hopClient, type HopClient } from '../helpers/grpc.js';
 import { sumBy } from '../helpers/prom.js';
@@ -33,7 +34,7 @@ describe('the stage of a call: routed and recorded alike', () => {
     routing = registerGrayRouting({ registry, policy, scheme: 'callstage' });
     guard = createRollbackGuard({ registry, service: 'hop', minSamples: 5 });
     client = hopClient(routing.target('hop'), {
-      interceptors: [grayClientMetricsInterceptor({ registry: promRegistry, policy }), rollbackGuardInterceptor(guard, { policy }), grayClientInterceptor()],
+      interceptors: [grayClientMetricsInterceptor({ registry: promRegistry, policy }), rollbackGuardClientInterceptor(guard, { policy }), grayClientInterceptor()],
     });
   });
 

@@ -14,11 +14,10 @@ import { getReleaseStage, runWithStage } from '../../src/index.js';
 import { grayHttpMiddleware } from '../../src/http/index.js';
 import { grayClientInterceptor, grayServerInterceptor } from '../../src/grpc-js/index.js';
 import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
-import {
-  createRollbackGuard, grayHopTraceServerInterceptor, grayHttpMetricsMiddleware, grayServerMetricsInterceptor,
-  readHopTrace, rollbackGuardHttpMiddleware, rollbackGuardInterceptor, withHopTrace,
-} from '../../src/observe/index.js';
-import { grayServerMetricsMiddleware, rollbackGuardClientMiddleware } from '../../src/observe/nice-grpc/index.js';
+import { createRollbackGuard, readHopTrace } from 'graylane/observe';
+import { grayHopTraceServerInterceptor, grayServerMetricsInterceptor, rollbackGuardClientInterceptor, withHopTrace } from 'graylane/observe/grpc-js';
+import { grayHttpMetricsMiddleware, rollbackGuardHttpMiddleware } from 'graylane/observe/http';
+import { grayServerMetricsMiddleware, rollbackGuardClientMiddleware } from 'graylane/observe/nice-grpc';
 import { createStaticRegistry } from '../../src/routing/index.js';
 import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 import { hopClient, type HopClient } from '../helpers/grpc.js';
@@ -134,7 +133,7 @@ describe('calls the caller gave up on are not canary failures', () => {
     const guard = createRollbackGuard({ registry, service: 'hop' });
     // The caller cancels each call (say, the upstream request it served was abandoned by its client).
     const hop = await startHop({ name: 'canary-1', serverInterceptors: [grayServerInterceptor()] });
-    const client: HopClient = hopClient(hop.server.address, { interceptors: [rollbackGuardInterceptor(guard), grayClientInterceptor()] });
+    const client: HopClient = hopClient(hop.server.address, { interceptors: [rollbackGuardClientInterceptor(guard), grayClientInterceptor()] });
     try {
       for (let i = 0; i < 25; i++) {
         const status = await runWithStage('canary', () => new Promise<grpc.StatusObject>((resolve) => {

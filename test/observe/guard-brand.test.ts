@@ -10,6 +10,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { GrayConfigError } from '../../src/index.js';
 import { grayHttpMiddleware } from '../../src/http/index.js';
 import * as first from '../../src/observe/index.js';
+import { rollbackGuardClientInterceptor, rollbackGuardInterceptor } from '../../src/observe/grpc-js/index.js';
+import { rollbackGuardHttpMiddleware } from '../../src/observe/http/index.js';
 import { rollbackGuardClientMiddleware } from '../../src/observe/nice-grpc/index.js';
 import { createStaticRegistry } from '../../src/routing/index.js';
 
@@ -22,11 +24,12 @@ describe('RollbackGuard across copies of graylane', () => {
     const registry = createStaticRegistry([{ service: 'web', address: '127.0.0.1:1', stage: 'canary' }]);
     const guard = second.createRollbackGuard({ registry, service: 'web', minSamples: 5 });
     expect(guard instanceof first.RollbackGuard).toBe(false);
-    expect(() => first.rollbackGuardInterceptor(guard)).not.toThrow();
+    expect(() => rollbackGuardClientInterceptor(guard)).not.toThrow();
+    expect(() => rollbackGuardInterceptor(guard)).not.toThrow(); // the deprecated name
     expect(() => rollbackGuardClientMiddleware(guard)).not.toThrow();
 
     const edge = grayHttpMiddleware({ trustIncoming: true });
-    const feed = first.rollbackGuardHttpMiddleware(guard);
+    const feed = rollbackGuardHttpMiddleware(guard);
     const server: Server = createServer((req, res) => edge(req, res, () => feed(req, res, () => {
       res.statusCode = 503;
       res.end();
@@ -47,8 +50,8 @@ describe('RollbackGuard across copies of graylane', () => {
   it('still refuses what is not a guard', () => {
     const lookalike = { stage: 'canary', state: 'watching', record() {} };
     for (const bad of [{}, lookalike, null, undefined, 'canary']) {
-      expect(() => first.rollbackGuardHttpMiddleware(bad as never)).toThrow(GrayConfigError);
-      expect(() => first.rollbackGuardInterceptor(bad as never)).toThrow(GrayConfigError);
+      expect(() => rollbackGuardHttpMiddleware(bad as never)).toThrow(GrayConfigError);
+      expect(() => rollbackGuardClientInterceptor(bad as never)).toThrow(GrayConfigError);
       expect(() => rollbackGuardClientMiddleware(bad as never)).toThrow(GrayConfigError);
     }
   });

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { grayServerInterceptor } from '../../src/grpc-js/server-interceptor.js';
-import { grayHopTraceServerInterceptor } from '../../src/observe/grpc-js-hop-trace.js';
-import { grayHopTraceClientInterceptor, withHopTrace } from '../../src/observe/grpc-js-hop-trace-client.js';
-import { encodeHops, HOPS_TRAILER_KEY, readHopTrace, type GrayHop } from '../../src/observe/hop-trace.js';
+import { HOPS_TRAILER_KEY, readHopTrace, type GrayHop } from 'graylane/observe';
+import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, withHopTrace } from 'graylane/observe/grpc-js';
+// The wire codec is internal (not exported by any subpath): its round trip is tested directly.
+import { encodeHops } from '../../src/observe/hop-trace.js';
 import { GrayConfigError } from '../../src/core/errors.js';
 import { grayClientInterceptor } from '../../src/grpc-js/client-interceptor.js';
 import { collect, hopClient, startServer, unary, type HopClient, type HopReply, type HopRequest } from '../helpers/grpc.js';

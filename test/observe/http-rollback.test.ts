@@ -8,7 +8,8 @@ import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrayConfigError } from '../../src/index.js';
 import { grayHttpMiddleware } from '../../src/http/index.js';
-import { createRollbackGuard, rollbackGuardHttpMiddleware, type RollbackTripEvent } from '../../src/observe/index.js';
+import { createRollbackGuard, type RollbackTripEvent } from 'graylane/observe';
+import { rollbackGuardHttpMiddleware } from 'graylane/observe/http';
 import { createStaticRegistry } from '../../src/routing/index.js';
 
 describe('rollbackGuardHttpMiddleware', () => {

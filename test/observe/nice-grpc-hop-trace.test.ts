@@ -3,8 +3,8 @@ import { createChannel, createClientFactory, createServer, Metadata } from 'nice
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrayConfigError, getReleaseStage } from '../../src/index.js';
 import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
-import { HOPS_TRAILER_KEY, parseHops } from '../../src/observe/index.js';
-import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from '../../src/observe/nice-grpc/index.js';
+import { HOPS_TRAILER_KEY, readHopTrace } from 'graylane/observe';
+import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from 'graylane/observe/nice-grpc';
 import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 
 type Stop = () => Promise<void>;
@@ -50,7 +50,7 @@ describe('hop trace over nice-grpc', () => {
   });
 
   it('returns both hops with the stage, in call order', async () => {
-    const trace = parseHops(await traced(front));
+    const trace = readHopTrace(await traced(front));
     expect(trace).toEqual({
       status: 'ok', incomplete: false,
       hops: [
@@ -62,10 +62,13 @@ describe('hop trace over nice-grpc', () => {
 
   it('accept() refuses a trace without the debug token', async () => {
     expect(await traced(guarded)).toBeUndefined();
-    expect(parseHops(await traced(guarded, { 'x-debug-token': 'secret' })).status).toBe('ok');
+    expect(readHopTrace(await traced(guarded, { 'x-debug-token': 'secret' })).status).toBe('ok');
   });
 
   it('bad options throw GrayConfigError', () => {
     expect(() => grayHopTraceServerMiddleware({ service: 'has space' })).toThrow(GrayConfigError);
+    expect(() => grayHopTraceServerMiddleware({ service: 'ok', instance: '' })).toThrow(GrayConfigError);
+    // As on grpc-js: a non-function `accept` is a configuration error, not a silent refusal of every trace.
+    expect(() => grayHopTraceServerMiddleware({ service: 'ok', accept: 'yes' as never })).toThrow(GrayConfigError);
   });
 });

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrayConfigError, getReleaseStage, runWithStage } from '../../src/index.js';
 import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
-import { grayClientMetricsMiddleware, grayServerMetricsMiddleware } from '../../src/observe/nice-grpc/index.js';
+import { grayClientMetricsMiddleware, grayServerMetricsMiddleware } from 'graylane/observe/nice-grpc';
 import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 import { sumBy } from '../helpers/prom.js';
 

@@ -7,8 +7,8 @@ import { createChannel, createClientFactory, createServer, Metadata, ServerError
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrayConfigError, getReleaseStage, runWithStage } from '../../src/index.js';
 import { grayClientMiddleware, grayServerMiddleware } from '../../src/nice-grpc/index.js';
-import { createRollbackGuard, type RollbackTripEvent } from '../../src/observe/index.js';
-import { rollbackGuardClientMiddleware } from '../../src/observe/nice-grpc/index.js';
+import { createRollbackGuard, type RollbackTripEvent } from 'graylane/observe';
+import { rollbackGuardClientMiddleware } from 'graylane/observe/nice-grpc';
 import { createStaticRegistry } from '../../src/routing/index.js';
 import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1/pricing.js';
 

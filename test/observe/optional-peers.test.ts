@@ -10,28 +10,34 @@ function loadedPeers(script: string): string[] {
     import { createRequire } from 'node:module';
     ${script}
     const cache = Object.keys(createRequire(import.meta.url).cache);
-    const peers = ['prom-client', 'pino', '@opentelemetry'].filter((p) => cache.some((k) => k.includes('/node_modules/' + p + '/')));
+    const peers = ['prom-client', 'pino', '@opentelemetry', '@grpc/grpc-js', 'nice-grpc-common'].filter((p) => cache.some((k) => k.includes('/node_modules/' + p + '/')));
     console.log(JSON.stringify(peers));
   `], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
   return JSON.parse(out.trim().split('\n').pop()!) as string[];
 }
 
 describe('optional peers', () => {
-  it('importing graylane/observe loads no optional peer; building a metrics interceptor loads prom-client only', () => {
+  it('importing graylane/observe loads no optional peer — no gRPC framework either; building a metrics middleware loads prom-client only', () => {
     expect(loadedPeers(`await import('./src/observe/index.ts');`)).toEqual([]);
+    expect(loadedPeers(`await import('./src/observe/http/index.ts');`)).toEqual([]);
     expect(loadedPeers(`
       const o = await import('./src/observe/index.ts');
       const fields = o.grayLogFields(); const guard = o.createRollbackGuard({ registry: { setStageDisabled: async () => {} }, service: 's' });
     `)).toEqual([]);
     // (prom-client itself loads @opentelemetry/api for exemplars when it is installed.)
     const withMetrics = loadedPeers(`
-      const o = await import('./src/observe/index.ts');
+      const o = await import('./src/observe/http/index.ts');
       const before = Object.keys((await import('node:module')).createRequire(import.meta.url).cache).some((k) => k.includes('/prom-client/'));
       if (before) throw new Error('prom-client loaded too early');
       const { Registry } = (await import('prom-client')).default;
-      o.grayServerMetricsInterceptor({ registry: new Registry() });
+      o.grayHttpMetricsMiddleware({ registry: new Registry() });
     `);
     expect(withMetrics).toContain('prom-client');
     expect(withMetrics).not.toContain('pino');
+    expect(withMetrics).not.toContain('@grpc/grpc-js');
+  }, 60_000);
+
+  it('graylane/observe/grpc-js loads @grpc/grpc-js and nothing else until a metrics interceptor is built', () => {
+    expect(loadedPeers(`await import('./src/observe/grpc-js/index.ts');`)).toEqual(['@grpc/grpc-js']);
   }, 60_000);
 });

@@ -6,10 +6,8 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { runWithStage } from 'graylane';
 import { grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
-import {
-  grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, grayPinoMixin,
-  grayServerMetricsInterceptor, readHopTrace, withHopTrace,
-} from 'graylane/observe';
+import { grayPinoMixin, readHopTrace } from 'graylane/observe';
+import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, grayServerMetricsInterceptor, withHopTrace } from 'graylane/observe/grpc-js';
 
 const logger = pino({ mixin: grayPinoMixin(), base: undefined, timestamp: false });
 const registry = new Registry();

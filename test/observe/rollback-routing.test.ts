@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { grayClientInterceptor } from '../../src/grpc-js/client-interceptor.js';
 import { grayServerInterceptor } from '../../src/grpc-js/server-interceptor.js';
-import { createRollbackGuard, type RollbackGuard, type RollbackTripEvent } from '../../src/observe/rollback-guard.js';
-import { rollbackGuardInterceptor } from '../../src/observe/grpc-js-rollback.js';
+import { createRollbackGuard, type RollbackGuard, type RollbackTripEvent } from 'graylane/observe';
+import { rollbackGuardClientInterceptor } from 'graylane/observe/grpc-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +102,7 @@ describe.each(kinds)('rollback guard → routing (%s registry)', (kind) => {
     expect(await waitFor(() => registry.getService('hop').instances.length === 2, 10_000)).toBe(true);
     routing = registerGrayRouting({ registry, scheme: `guard${kind}` });
     guard = createRollbackGuard({ registry: setup.guardSide, service: 'hop', window: 30_000, onTrip: (e) => trips.push(e) });
-    client = hopClient(routing.target('hop'), { interceptors: [grayClientInterceptor(), rollbackGuardInterceptor(guard)] });
+    client = hopClient(routing.target('hop'), { interceptors: [grayClientInterceptor(), rollbackGuardClientInterceptor(guard)] });
   });
 
   afterAll(async () => {

@@ -11,9 +11,9 @@ import { GrayConfigError } from '../../src/core/errors.js';
 import { grayClientInterceptor } from '../../src/grpc-js/client-interceptor.js';
 import { grayServerInterceptor } from '../../src/grpc-js/server-interceptor.js';
 import {
-  addBaggageMember, getStageFromBaggage, grayBaggageClientInterceptor, grayBaggageGetter, grayBaggageResolve,
-  grayContextFromBaggage, parseBaggageHeader, setGrayBaggage,
-} from '../../src/otel/index.js';
+  addBaggageMember, getStageFromBaggage, grayBaggageGetter, grayContextFromBaggage, parseBaggageHeader, setGrayBaggage,
+} from 'graylane/otel';
+import { grayBaggageClientInterceptor, grayBaggageResolve } from 'graylane/otel/grpc-js';
 import { hopClient, startServer, unary, type HopClient, type HopReply, type HopRequest, type RunningServer } from '../helpers/grpc.js';
 
 /** The smallest real OTel context manager: AsyncLocalStorage-backed, as @opentelemetry/context-async-hooks. */
@@ -172,5 +172,54 @@ describe('baggage header parsing', () => {
       expect(parseBaggageHeader(junk)).toBeInstanceOf(Map);
       expect(typeof addBaggageMember(junk, 'k', 'v')).toBe('string');
     }), { numRuns: 500 });
+  });
+});
+
+/**
+ * Why the header parser is graylane's own and not `@opentelemetry/core`'s W3CBaggagePropagator:
+ * on every well-formed header the two read the same entries (checked here against the real
+ * propagator), but core is not a peer of graylane (it would become a required one, and the grpc-js
+ * baggage hooks need no OTel package at all), and on caller input that is not W3C baggage core is
+ * laxer than graylane's trust rules allow.
+ */
+describe('the baggage header parser against @opentelemetry/core', () => {
+  const viaCore = (header: string): Map<string, string> => {
+    const ctx = new W3CBaggagePropagator().extract(ROOT_CONTEXT, { baggage: header }, {
+      get: (c: Record<string, string>, k: string) => c[k],
+      keys: (c: Record<string, string>) => Object.keys(c),
+    });
+    return new Map((propagation.getBaggage(ctx)?.getAllEntries() ?? []).map(([k, e]) => [k, e.value]));
+  };
+  // Tokens without `%`: core percent-decodes keys, which W3C keys are not (see the next test).
+  const token = fc.stringMatching(/^[!#$&'*+\-.^_`|~0-9A-Za-z]{1,12}$/);
+  // Values as a W3C writer sends them: any text, percent-encoded (encodeURIComponent yields baggage-octets only).
+  const value = fc.string({ minLength: 1, maxLength: 16 }).map(encodeURIComponent);
+  const member = fc.tuple(token, value, fc.option(fc.constantFrom(';prop', ';p=1', ' ; q'), { nil: undefined }), fc.constantFrom('', ' ', '\t'));
+
+  it('reads the same entries as the W3C propagator from every well-formed header', () => {
+    fc.assert(fc.property(fc.array(member, { minLength: 1, maxLength: 20 }), (members) => {
+      // Keys that are not plain-object safe are where core loses entries (see the next test): keep this to where both apply.
+      fc.pre(members.every(([k]) => !['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'].includes(k)));
+      const header = members.map(([k, v, prop, ws]) => `${ws}${k}${ws}=${ws}${v}${prop ?? ''}${ws}`).join(',');
+      expect(parseBaggageHeader(header)).toEqual(viaCore(header));
+    }), { numRuns: 1000 });
+  });
+
+  it('where the input is not W3C baggage, graylane stays strict and core does not', () => {
+    // A key that is not a token, a value with characters outside baggage-octet: core takes both.
+    expect(viaCore('c d=1,e="q"')).toEqual(new Map([['c d', '1'], ['e', '"q"']]));
+    expect(parseBaggageHeader('c d=1,e="q"')).toEqual(new Map());
+    // W3C keys are tokens, never percent-decoded: core decodes them, so `x%2Drelease-stage` becomes the
+    // stage key, and a legal key such as `%` is dropped. graylane reads keys as they are.
+    expect(viaCore('x%2Drelease-stage=canary,%=1')).toEqual(new Map([['x-release-stage', 'canary']]));
+    expect(parseBaggageHeader('x%2Drelease-stage=canary,%=1')).toEqual(new Map([['x%2Drelease-stage', 'canary'], ['%', '1']]));
+    // Core collects entries in a plain object keyed by the caller's keys: `__proto__` is swallowed
+    // (it sets that object's prototype); graylane keeps untrusted keys in a Map.
+    expect(viaCore('__proto__=1,a=2')).toEqual(new Map([['a', '2']]));
+    expect(parseBaggageHeader('__proto__=1,a=2')).toEqual(new Map([['__proto__', '1'], ['a', '2']]));
+    // An oversized header: core reads a prefix of it; graylane ignores it whole (the W3C limit is 8192).
+    const oversized = `x-release-stage=canary,${'j=1,'.repeat(3000)}`;
+    expect(viaCore(oversized).get('x-release-stage')).toBe('canary');
+    expect(parseBaggageHeader(oversized).size).toBe(0);
   });
 });

@@ -1,15 +1,16 @@
-// With only @grpc/grpc-js and @grpc/proto-loader installed: which subpaths load, and does any pull in etcd3?
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
+// Which of graylane's optional peers this project has installed, and how every subpath in graylane's
+// package.json `exports` loads here — each in a fresh process, in ESM and in CommonJS, so no import
+// sees another's modules. Prints {installed, result: {subpath: {esm, cjs, names}}}.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+const pkg = JSON.parse(readFileSync('node_modules/graylane/package.json', 'utf8'));
+const installed = Object.keys(pkg.peerDependencies).filter((p) => existsSync(`node_modules/${p}/package.json`)).sort();
+const subpaths = Object.keys(pkg.exports).filter((k) => !k.includes('*') && !k.endsWith('.json')).map((k) => (k === '.' ? 'graylane' : `graylane/${k.slice(2)}`));
+const load = (format, name) => JSON.parse(execFileSync(process.execPath, ['load.mjs', format, name], { encoding: 'utf8' }));
 const result = {};
-for (const name of ['graylane', 'graylane/grpc-js', 'graylane/http', 'graylane/routing', 'graylane/observe', 'graylane/nice-grpc', 'graylane/observe/nice-grpc', 'graylane/otel']) {
-  try {
-    const mod = await import(name);
-    result[name] = Object.keys(mod).length > 0 ? 'ok' : 'empty';
-  } catch (e) {
-    result[name] = e.code ?? e.name;
-  }
+for (const name of subpaths) {
+  const esm = load('esm', name);
+  const cjs = load('cjs', name);
+  result[name] = { esm: esm.outcome, cjs: cjs.outcome, names: esm.names, sameNames: esm.names.join() === cjs.names.join() };
 }
-let etcd3 = 'not installed';
-try { require.resolve('etcd3'); etcd3 = 'installed'; } catch { /* expected */ }
-console.log(JSON.stringify({ result, etcd3 }));
+console.log(JSON.stringify({ installed, result }));

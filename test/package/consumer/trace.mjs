@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { getReleaseStage } from 'graylane';
 import { grayServerInterceptor } from 'graylane/grpc-js';
-import { grayHopTraceServerInterceptor } from 'graylane/observe';
+import { grayHopTraceServerInterceptor } from 'graylane/observe/grpc-js';
 
 const bin = process.env.GRAYLANE_BIN ?? 'node_modules/.bin/graylane';
 const file = createRequire(import.meta.url).resolve('graylane/protos/graylane/hop/v1/hop.proto');

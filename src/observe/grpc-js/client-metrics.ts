@@ -5,12 +5,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
-import { outgoingStage } from '../core/call-stage.js';
-import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
-import { grpcRecorder, type GrayGrpcMetricsOptions } from './grpc-js-server-metrics.js';
-import { MethodLabelCache, type MethodLabels } from './grpc-js-labels.js';
-
-type Recorder = ReturnType<typeof grpcRecorder>;
+import { outgoingStage } from '../../core/call-stage.js';
+import { grpcMetadataCarrier } from '../../grpc-js/carrier.js';
+import { MethodLabelCache, type MethodLabels } from '../grpc-labels.js';
+import { grpcRecorder, type GrayGrpcMetricsOptions, type GrpcRecorder } from '../grpc-metrics.js';
 
 /** Times the call and records it when the status arrives (one-argument methods: grpc-js uses it as-is). */
 class MetricsClientListener implements InterceptingListener {
@@ -18,7 +16,7 @@ class MetricsClientListener implements InterceptingListener {
 
   constructor(
     private readonly next: InterceptingListener,
-    private readonly recorder: Recorder,
+    private readonly recorder: GrpcRecorder,
     private readonly labels: MethodLabels,
     private readonly stage: string,
   ) {}
@@ -35,7 +33,7 @@ class MetricsClientListener implements InterceptingListener {
  * Creates a grpc-js client interceptor counting completed calls and timing them per method, code
  * and release stage (the call's explicit `x-release-stage`, else the caller's gray context, else
  * the default stage; stages outside `stages` are labelled `other`). Same options and defaults as
- * {@link grayServerMetricsInterceptor}. Per-call `interceptors` replace the client's: pass it there too.
+ * `grayServerMetricsInterceptor`. Per-call `interceptors` replace the client's: pass it there too.
  *
  * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when
  *   the registry holds a same-named metric of another shape.

@@ -1,18 +1,18 @@
 /**
  * grpc-js client interceptor feeding a rollback guard with the outcome and latency of each call of
- * the guarded stage.
+ * the guarded stage (client side only: the guard watches the service being called).
  * @packageDocumentation
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
-import { GrayConfigError } from '../core/errors.js';
-import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import { outgoingStage } from '../core/call-stage.js';
-import { grpcMetadataCarrier } from '../grpc-js/carrier.js';
-import { isRollbackGuard, type RollbackGuard } from './rollback-guard.js';
+import { GrayConfigError } from '../../core/errors.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
+import { outgoingStage } from '../../core/call-stage.js';
+import { grpcMetadataCarrier } from '../../grpc-js/carrier.js';
+import { isRollbackGuard, type RollbackGuard } from '../rollback-guard.js';
 
-/** Options of {@link rollbackGuardInterceptor}. */
-export interface RollbackGuardInterceptorOptions {
+/** Options of {@link rollbackGuardClientInterceptor}. */
+export interface RollbackGuardClientInterceptorOptions {
   /**
    * Which status codes count as failures. Default: every code but `OK` and `CANCELLED` — a call
    * cancelled on the calling side (often because an upstream client went away) says nothing about
@@ -54,8 +54,8 @@ class GuardListener implements InterceptingListener {
  *
  * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} (of any copy of graylane: recognised by its brand, not `instanceof`) or `isFailure` is not a function.
  */
-export function rollbackGuardInterceptor(guard: RollbackGuard, options: RollbackGuardInterceptorOptions = {}): Interceptor {
-  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardInterceptor needs a guard from createRollbackGuard().');
+export function rollbackGuardClientInterceptor(guard: RollbackGuard, options: RollbackGuardClientInterceptorOptions = {}): Interceptor {
+  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardClientInterceptor needs a guard from createRollbackGuard().');
   const isFailure = options.isFailure ?? notOk;
   if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
   const policy = options.policy ?? defaultGrayPolicy();
@@ -67,3 +67,17 @@ export function rollbackGuardInterceptor(guard: RollbackGuard, options: Rollback
   };
   return (callOptions, nextCall) => new grpc.InterceptingCall(nextCall(callOptions), requester);
 }
+
+/**
+ * Options of the deprecated {@link rollbackGuardInterceptor}.
+ * @deprecated Renamed {@link RollbackGuardClientInterceptorOptions}; this alias goes in 1.0.
+ */
+export type RollbackGuardInterceptorOptions = RollbackGuardClientInterceptorOptions;
+
+/**
+ * The rollback guard's grpc-js client feed under its old name: the same function as
+ * {@link rollbackGuardClientInterceptor} (it was always client-only).
+ * @deprecated Renamed {@link rollbackGuardClientInterceptor}, the name pattern of every adapter's
+ *   guard feed (`rollbackGuardClientMiddleware` for nice-grpc); this alias goes in 1.0.
+ */
+export const rollbackGuardInterceptor: typeof rollbackGuardClientInterceptor = rollbackGuardClientInterceptor;

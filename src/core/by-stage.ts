@@ -1,10 +1,11 @@
 /**
- * Per-stage resources: pick the pool, client or table for the current request's stage.
+ * Per-stage resources: pick the pool, client or table for the current request's stage. Imports no
+ * framework; the stage is read from the gray context.
  * @packageDocumentation
  */
-import { getGrayContext } from '../core/context.js';
-import { GrayConfigError } from '../core/errors.js';
-import type { GrayPolicy } from '../core/policy.js';
+import { getGrayContext } from './context.js';
+import { GrayConfigError } from './errors.js';
+import type { GrayPolicy } from './policy.js';
 
 /** Options of {@link byStage}. */
 export interface ByStageOptions {
@@ -26,11 +27,11 @@ export interface ByStageOptions {
  */
 export function byStage<T>(resources: Readonly<Record<string, T>>, options: ByStageOptions = {}): () => T {
   if (typeof resources !== 'object' || resources === null) {
-    throw new GrayConfigError('graylane/observe: byStage needs an object of resources keyed by stage.');
+    throw new GrayConfigError('graylane: byStage needs an object of resources keyed by stage.');
   }
   const defaultStage = options.defaultStage ?? options.policy?.defaultStage ?? 'stable';
   if (!Object.hasOwn(resources, defaultStage)) {
-    throw new GrayConfigError(`graylane/observe: byStage has no resource for the default stage '${defaultStage}'; add one or set defaultStage.`);
+    throw new GrayConfigError(`graylane: byStage has no resource for the default stage '${defaultStage}'; add one or set defaultStage.`);
   }
   const table = new Map<string, T>(Object.entries(resources));
   const fallback = table.get(defaultStage) as T;

@@ -5,9 +5,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
-import { getGrayContext } from '../core/context.js';
-import { getHopCollector, type HopCollector } from './hop-collector.js';
-import { HOP_TRACE_KEY, HOPS_TRAILER_KEY } from './hop-trace.js';
+import { getGrayContext } from '../../core/context.js';
+import { getHopCollector, type HopCollector } from '../hop-collector.js';
+import { HOP_TRACE_KEY, HOPS_TRAILER_KEY } from '../hop-trace.js';
 
 /** Options of {@link grayHopTraceClientInterceptor}. */
 export interface GrayHopTraceClientOptions {

@@ -1,14 +1,15 @@
 /**
  * The W3C `baggage` header on grpc-js calls: a server `resolve` hook reading the stage from it when
- * the metadata lacks `x-release-stage`, and a client interceptor writing the stage into it.
+ * the metadata lacks `x-release-stage`, and a client interceptor writing the stage into it. Reads and
+ * writes the header itself: no OpenTelemetry package is needed.
  * @packageDocumentation
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, Metadata } from '@grpc/grpc-js';
-import { getGrayContext, type GrayContext } from '../core/context.js';
-import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import { addBaggageMember, BAGGAGE_HEADER, readBaggageEntry } from './baggage-header.js';
-import { acceptBaggageStage, baggageKeyOf, type GrayBaggageOptions } from './baggage-bridge.js';
+import { getGrayContext, type GrayContext } from '../../core/context.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
+import { addBaggageMember, BAGGAGE_HEADER, readBaggageEntry } from '../baggage-header.js';
+import { acceptBaggageStage, baggageKeyOf, type GrayBaggageOptions } from '../baggage-key.js';
 
 /**
  * Returns a `resolve` hook for `grayServerInterceptor({ resolve })`: when the request carries no

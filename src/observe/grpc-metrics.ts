@@ -1,17 +1,19 @@
 /**
- * grpc-js server interceptor recording go-grpc-prometheus style metrics per release stage:
- * `grpc_server_handled_total` and `grpc_server_handling_seconds`.
+ * The per-stage gRPC metrics both gRPC adapters record (go-grpc-prometheus names and labels, plus
+ * `release_stage`): options, label names and the shared recorder. Imports no gRPC framework.
  * @packageDocumentation
  */
-import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
-import { decidedContext } from '../core/call-stage.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import { createStageLabeler, type StageLabeler } from './stage-label.js';
-import { grpcCodeName, MethodLabelCache, type MethodLabels } from './grpc-js-labels.js';
+import { grpcCodeName, type MethodLabels } from './grpc-labels.js';
 import { ChildCache, ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from './prom-metrics.js';
 
-/** Options of {@link grayServerMetricsInterceptor} and `grayClientMetricsInterceptor`. */
+/**
+ * Options of the gRPC metrics feeds: `grayServerMetricsInterceptor` / `grayClientMetricsInterceptor`
+ * (`graylane/observe/grpc-js`) and `grayServerMetricsMiddleware` / `grayClientMetricsMiddleware`
+ * (`graylane/observe/nice-grpc`).
+ */
 export interface GrayGrpcMetricsOptions {
   /** The prom-client `Registry` to register the metrics in. Required. */
   readonly registry: Registry;
@@ -35,46 +37,22 @@ export const GRPC_COUNTER_LABELS = ['grpc_type', 'grpc_service', 'grpc_method', 
 /** Histogram label names (go-grpc-prometheus keeps the code out of the histogram): plus `release_stage`. */
 export const GRPC_HISTOGRAM_LABELS = ['grpc_type', 'grpc_service', 'grpc_method', 'release_stage'] as const;
 
-type AnyListener = Parameters<ServerInterceptingCallInterface['start']>[0];
-
-interface Recorder {
+/** Records finished calls of one side into the registry's counter and histogram. Internal. */
+export interface GrpcRecorder {
+  /** The policy of the calls' stages. */
   readonly policy: GrayPolicy;
+  /** Maps a stage to its bounded `release_stage` label. */
   readonly label: StageLabeler;
+  /** Counts and times one finished call. */
   record(labels: MethodLabels, stage: string, code: number | undefined, seconds: number): void;
 }
 
-/** Wraps the server's listener to learn the call's stage from the gray context the server decided. */
-class MetricsServerListener {
-  stage: string | undefined;
-  done = false;
-  readonly t0 = performance.now();
-
-  constructor(
-    private readonly next: AnyListener,
-    private readonly recorder: Recorder,
-    private readonly labels: MethodLabels,
-  ) {}
-
-  onReceiveMetadata(md: Metadata): void {
-    this.stage = decidedContext(this.recorder.policy).stage;
-    this.next.onReceiveMetadata(md);
-  }
-  onReceiveMessage(message: unknown): void { this.next.onReceiveMessage(message); }
-  onReceiveHalfClose(): void { this.next.onReceiveHalfClose(); }
-  onCancel(): void {
-    this.finish(1);
-    this.next.onCancel();
-  }
-
-  finish(code: number | undefined): void {
-    if (this.done) return;
-    this.done = true;
-    this.recorder.record(this.labels, this.recorder.label(this.stage), code, (performance.now() - this.t0) / 1000);
-  }
-}
-
-/** Builds the shared recorder of server or client metrics. Internal. */
-export function grpcRecorder(side: 'server' | 'client', options: GrayGrpcMetricsOptions): Recorder {
+/**
+ * Builds the shared recorder of server or client metrics. Internal.
+ * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when
+ *   the registry holds a same-named metric of another shape.
+ */
+export function grpcRecorder(side: 'server' | 'client', options: GrayGrpcMetricsOptions): GrpcRecorder {
   const registry = requireRegistry(options?.registry);
   const prom = resolvePromClient(options.promClient);
   const policy = options.policy ?? defaultGrayPolicy();
@@ -94,35 +72,5 @@ export function grpcRecorder(side: 'server' | 'client', options: GrayGrpcMetrics
       counters.get([labels.type, labels.service, labels.method, grpcCodeName(code), stage]).inc();
       histograms.get([labels.type, labels.service, labels.method, stage]).observe(secs);
     },
-  };
-}
-
-/**
- * Creates a grpc-js server interceptor counting handled calls and timing them per method, code and
- * release stage. List it **after** `grayServerInterceptor()` so it sees the stage the server decided;
- * listed before it (or without it) every call is labelled with the default stage — the caller's
- * metadata is never read. Stages outside `stages` are
- * labelled `other`, so junk stages cannot grow the label set. Cancelled calls count as `CANCELLED`.
- *
- * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when
- *   the registry holds a same-named metric of another shape.
- */
-export function grayServerMetricsInterceptor(options: GrayGrpcMetricsOptions): ServerInterceptor {
-  const recorder = grpcRecorder('server', options);
-  const methods = new MethodLabelCache();
-  return (descriptor, call) => {
-    const labels = methods.get(descriptor.path, descriptor.requestStream, descriptor.responseStream);
-    const start = call.start;
-    const sendStatus = call.sendStatus;
-    let listener: MetricsServerListener | undefined;
-    call.start = (next) => {
-      listener = new MetricsServerListener(next, recorder, labels);
-      start.call(call, listener);
-    };
-    call.sendStatus = (status) => {
-      listener?.finish(status.code);
-      sendStatus.call(call, status);
-    };
-    return call as ServerInterceptingCall;
   };
 }

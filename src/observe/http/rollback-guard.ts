@@ -1,14 +1,14 @@
 /**
  * HTTP middleware feeding a rollback guard with the outcome and latency of each request of the
- * guarded stage — the HTTP counterpart of `rollbackGuardInterceptor`.
+ * guarded stage — the HTTP counterpart of `rollbackGuardClientInterceptor`.
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decidedContext } from '../core/call-stage.js';
-import { GrayConfigError } from '../core/errors.js';
-import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import type { GrayHttpMiddleware } from './http-metrics.js';
-import { isRollbackGuard, type RollbackGuard } from './rollback-guard.js';
+import { decidedContext } from '../../core/call-stage.js';
+import { GrayConfigError } from '../../core/errors.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
+import type { GrayHttpMiddleware } from '../../http/middleware.js';
+import { isRollbackGuard, type RollbackGuard } from '../rollback-guard.js';
 
 /** Options of {@link rollbackGuardHttpMiddleware}. */
 export interface RollbackGuardHttpOptions {

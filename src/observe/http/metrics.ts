@@ -5,11 +5,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { decidedContext } from '../core/call-stage.js';
-import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
-import { createStageLabeler } from './stage-label.js';
-import { ChildCache, ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from './prom-metrics.js';
-import { GrayConfigError } from '../core/errors.js';
+import { decidedContext } from '../../core/call-stage.js';
+import { GrayConfigError } from '../../core/errors.js';
+import type { GrayHttpMiddleware } from '../../http/middleware.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
+import { createStageLabeler } from '../stage-label.js';
+import { ChildCache, ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from '../prom-metrics.js';
 
 /** Options of {@link grayHttpMetricsMiddleware}. */
 export interface GrayHttpMetricsOptions {
@@ -33,8 +34,6 @@ export interface GrayHttpMetricsOptions {
   readonly promClient?: PromClientModule;
 }
 
-/** A Connect / Express style middleware. */
-export type GrayHttpMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 const STATE = Symbol('graylane.http-metrics');

@@ -1,5 +1,6 @@
 /**
- * go-grpc-prometheus label values for grpc-js calls: type, service, method and code name.
+ * go-grpc-prometheus label values of a gRPC call — type, service, method and code name — shared by the
+ * grpc-js and nice-grpc metrics feeds.
  * @packageDocumentation
  */
 

@@ -4,14 +4,12 @@
  * @packageDocumentation
  */
 import * as grpc from '@grpc/grpc-js';
-import { hostname } from 'node:os';
 import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
-import { decidedContext } from '../core/call-stage.js';
-import { grayStorage, type GrayContext } from '../core/context.js';
-import { GrayConfigError } from '../core/errors.js';
-import { defaultGrayPolicy, makeContext, type GrayPolicy } from '../core/policy.js';
-import { HopCollector, setHopCollector } from './hop-collector.js';
-import { HOP_TRACE_KEY, HOPS_TRAILER_KEY, isHopName } from './hop-trace.js';
+import { decidedContext } from '../../core/call-stage.js';
+import { grayStorage, type GrayContext } from '../../core/context.js';
+import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
+import { hopNames, startHopTrace, traceAcceptor, type HopNames } from '../hop-collector.js';
+import { HOP_TRACE_KEY, HOPS_TRAILER_KEY } from '../hop-trace.js';
 
 /** Options of {@link grayHopTraceServerInterceptor}. */
 export interface GrayHopTraceServerOptions {
@@ -38,6 +36,12 @@ function forwardMessage(next: AnyListener, message: unknown): void { next.onRece
 function forwardHalfClose(next: AnyListener): void { next.onReceiveHalfClose(); }
 function forwardCancel(next: AnyListener): void { next.onCancel(); }
 
+interface HopServerState {
+  readonly names: HopNames;
+  readonly policy: GrayPolicy;
+  readonly accepts: (md: Metadata) => boolean;
+}
+
 /** Untraced calls pass straight through after one metadata lookup; traced calls run in their own context. */
 class HopServerListener {
   private ctx: GrayContext | undefined;
@@ -45,18 +49,13 @@ class HopServerListener {
   constructor(
     private readonly next: AnyListener,
     private readonly call: Call,
-    private readonly options: HopServerState,
+    private readonly state: HopServerState,
   ) {}
 
   onReceiveMetadata(md: Metadata): void {
     const flag = md.get(HOP_TRACE_KEY)[0];
-    if (flag !== '1' || !this.options.accepts(md)) return this.next.onReceiveMetadata(md);
-    const { service, instance, policy } = this.options;
-    const base = decidedContext(policy);
-    // A context object of this request's own: it keys the collector and forwards the flag downstream.
-    const ctx = makeContext(base.stage, base.explicit, { ...base.entries, [HOP_TRACE_KEY]: '1' });
-    const collector = new HopCollector({ depth: 0, service, instance, stage: base.stage, explicit: base.explicit });
-    setHopCollector(ctx, collector);
+    if (flag !== '1' || !this.state.accepts(md)) return this.next.onReceiveMetadata(md);
+    const { ctx, collector } = startHopTrace(decidedContext(this.state.policy), this.state.names);
     this.ctx = ctx;
     // Wrap whatever sendStatus is installed now: every interceptor has patched it by this point.
     const call = this.call;
@@ -85,17 +84,6 @@ class HopServerListener {
   }
 }
 
-interface HopServerState {
-  readonly service: string;
-  readonly instance: string;
-  readonly policy: GrayPolicy;
-  accepts(md: Metadata): boolean;
-}
-
-function defaultInstance(): string {
-  return `${hostname()}:${process.pid}`.replace(/[^A-Za-z0-9._:@/-]/g, '_').slice(0, 128);
-}
-
 /**
  * Creates a grpc-js server interceptor that, for calls carrying `x-gray-trace: 1`, adds this
  * server's hop — service, instance, resolved stage, explicit — and the hops of the downstream calls
@@ -103,34 +91,16 @@ function defaultInstance(): string {
  * `grayServerInterceptor()`: listed before it, the hop reports the default stage (the caller's
  * metadata is never read). A traced call's context carries `x-gray-trace: 1`, so
  * `grayClientInterceptor` forwards the flag; give downstream clients
- * {@link grayHopTraceClientInterceptor} too so their trailers are collected.
+ * `grayHopTraceClientInterceptor` too so their trailers are collected.
  * Untraced calls cost one metadata lookup.
  *
  * @throws GrayConfigError for a missing or invalid `service` / `instance`, or a non-function `accept`.
  */
 export function grayHopTraceServerInterceptor(options: GrayHopTraceServerOptions): ServerInterceptor {
-  const service = options?.service;
-  if (typeof service !== 'string' || !isHopName(service)) {
-    throw new GrayConfigError(`graylane/observe: hop trace needs a service name of [A-Za-z0-9._:@/-] (1–128 characters), got ${JSON.stringify(service)}.`);
-  }
-  const instance = options.instance ?? defaultInstance();
-  if (typeof instance !== 'string' || !isHopName(instance)) {
-    throw new GrayConfigError(`graylane/observe: instance ${JSON.stringify(instance)} must be [A-Za-z0-9._:@/-], 1–128 characters.`);
-  }
-  const accept = options.accept;
-  if (accept !== undefined && typeof accept !== 'function') throw new GrayConfigError('graylane/observe: hop trace `accept` must be a function.');
   const state: HopServerState = {
-    service,
-    instance,
+    names: hopNames(options),
     policy: options.policy ?? defaultGrayPolicy(),
-    accepts(md) {
-      if (accept === undefined) return true;
-      try {
-        return accept(md) === true;
-      } catch {
-        return false;
-      }
-    },
+    accepts: traceAcceptor(options.accept),
   };
   return (_descriptor, call) => {
     const start = call.start;
