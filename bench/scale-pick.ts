@@ -76,14 +76,14 @@ function timeBatch(picker: Picker, kind: Kind): number {
 }
 
 const max = Math.max(...SIZES);
-const { server, ports } = await serve(max);
+const { server, ports } = await serve(2 * max);
 const creds = grpc.credentials.createInsecure();
 const Ctor = grpc.makeGenericClientConstructor(benchService, 'Bench');
 const channels = new Map<string, grpc.Client>();
 const key = (n: number, kind: Kind): string => `${n} ${kind === 'round_robin' ? 'rr' : 'gl'}`;
-const addrsOf = (n: number): string[] => ports.slice(0, n).map((p) => `127.0.0.1:${p}`);
-// One service per size, N stable and N canary instances each (the same N addresses).
-const registry = createStaticRegistry(SIZES.flatMap((n) => ['stable', 'canary'].flatMap((stage) => addrsOf(n).map((address) => ({ service: `${SERVICE}${n}`, address, stage })))));
+const addrsOf = (n: number, stage = 'stable'): string[] => ports.slice(stage === 'stable' ? 0 : max, (stage === 'stable' ? 0 : max) + n).map((p) => `127.0.0.1:${p}`);
+// One service per size, N stable and N canary instances each (one address, one stage: registries refuse duplicates).
+const registry = createStaticRegistry(SIZES.flatMap((n) => ['stable', 'canary'].flatMap((stage) => addrsOf(n, stage).map((address) => ({ service: `${SERVICE}${n}`, address, stage })))));
 const routing = registerGrayRouting({ registry });
 for (const n of SIZES) {
   const addrs = addrsOf(n);
