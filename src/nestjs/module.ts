@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { DynamicModule, ModuleMetadata, Provider } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
 import { GrayConfigError } from '../core/errors.js';
 import { createGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import { grayFastifyPlugin, grayHttpMiddleware, type FastifyHookHost, type GrayHttpMiddleware, type GrayHttpOptions } from '../http/index.js';
@@ -42,6 +42,30 @@ function prepareEdge(options: GrayHttpOptions = {}): PreparedEdge {
   return { policy, options: edgeOptions, middleware: grayHttpMiddleware(edgeOptions) };
 }
 
+type HttpAdapter = NonNullable<HttpAdapterHost['httpAdapter']>;
+
+/**
+ * The Fastify instance as the plugin sees it, except that its `onRequest` hook goes into the
+ * adapter's `setOnRequestHook` slot: Nest registers middie (Nest middleware) while it creates the
+ * app, before any provider runs, and the slot's hook is the one `onRequest` hook that runs before
+ * middie — so Nest middleware sees the context too. A hook the app had set there runs after ours.
+ */
+function fastifyHost(adapter: HttpAdapter): FastifyHookHost {
+  const instance = adapter.getInstance<FastifyHookHost>();
+  const hasSlot = typeof adapter.setOnRequestHook === 'function' && adapter.setOnRequestHook !== AbstractHttpAdapter.prototype.setOnRequestHook;
+  if (!hasSlot) return instance;
+  type Hook = Parameters<FastifyHookHost['addHook']>[1];
+  const previous = (adapter as unknown as { onRequestHook?: Hook }).onRequestHook;
+  return {
+    addHook(name, hook) {
+      if (name !== 'onRequest') return instance.addHook(name, hook);
+      adapter.setOnRequestHook(previous === undefined ? hook : (request: Parameters<Hook>[0], reply: Parameters<Hook>[1], done: Parameters<Hook>[2]) =>
+        hook(request, reply, (err) => (err === undefined || err === null ? previous(request, reply, done) : done(err))));
+      return instance;
+    },
+  };
+}
+
 /** Puts the edge in front of every route of the app's HTTP adapter; nothing in a microservice-only app. */
 function installEdge(edge: PreparedEdge, host: HttpAdapterHost | undefined): boolean {
   const adapter = host?.httpAdapter;
@@ -49,7 +73,7 @@ function installEdge(edge: PreparedEdge, host: HttpAdapterHost | undefined): boo
   const type = adapter.getType();
   if (type === 'fastify') {
     let failure: Error | undefined;
-    grayFastifyPlugin(adapter.getInstance<FastifyHookHost>(), edge.options, (err) => (failure = err));
+    grayFastifyPlugin(fastifyHost(adapter), edge.options, (err) => (failure = err));
     if (failure !== undefined) throw failure;
     return true;
   }
