@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // One entry per public subpath; ESM and CJS share chunks so each copy of the core exists once per format.
 // Frameworks are peers: never bundled. Only src/ is built; examples/ (the shop, its generated code) never is.
-const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express'];
+const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express', 'amqplib', 'nats', 'bullmq', 'ioredis'];
 
 export default defineConfig([
   {
@@ -15,6 +15,7 @@ export default defineConfig([
       'observe/index': 'src/observe/index.ts',
       'observe/nice-grpc/index': 'src/observe/nice-grpc/index.ts',
       'otel/index': 'src/otel/index.ts',
+      'amqp/index': 'src/amqp/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
