@@ -56,7 +56,7 @@ describe('graylane/amqp feeds', () => {
     await until(async () => ((await registry.getSingleMetric(CONSUMER_COUNTER)!.get()).values.length >= 4));
     const counts = (await registry.getSingleMetric(CONSUMER_COUNTER)!.get()).values.map((v) => `${String(v.labels.release_stage)}/${String(v.labels.outcome)}=${v.value}`).sort();
     expect(counts).toEqual(['canary/error=1', 'canary/ok=1', 'other/ok=1', 'stable/ok=1']);
-    const hist = (await registry.getSingleMetric(CONSUMER_HISTOGRAM)!.get()).values.filter((v) => v.metricName === `${CONSUMER_HISTOGRAM}_count`);
+    const hist = (await registry.getSingleMetric(CONSUMER_HISTOGRAM)!.get()).values.filter((v) => (v as { metricName?: string }).metricName === `${CONSUMER_HISTOGRAM}_count`);
     expect(hist.map((v) => `${String(v.labels.release_stage)}=${v.value}`).sort()).toEqual(['canary=2', 'other=1', 'stable=1']);
     expect(hist.every((v) => v.labels.messaging_system === 'rabbitmq' && v.labels.queue === q)).toBe(true);
   });
