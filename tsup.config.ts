@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // One entry per public subpath; ESM and CJS share chunks so each copy of the core exists once per format.
 // Frameworks are peers: never bundled. Only src/ is built; examples/ (the shop, its generated code) never is.
-const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express', /^@nestjs\//, /^rxjs(\/|$)/, 'reflect-metadata'];
+const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express', /^@nestjs\//, /^rxjs(\/|$)/, 'reflect-metadata', 'amqplib', 'nats', 'bullmq', 'ioredis'];
 
 export default defineConfig([
   {
@@ -19,6 +19,7 @@ export default defineConfig([
       'otel/index': 'src/otel/index.ts',
       'otel/grpc-js/index': 'src/otel/grpc-js/index.ts',
       'nestjs/index': 'src/nestjs/index.ts',
+      'amqp/index': 'src/amqp/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
