@@ -25,10 +25,14 @@ export interface Req { id: string; count?: number }
 
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** What the handler saw at `phase`: the ALS stage, and in `instance` the call's context from the handler context ('-' when none). */
-export function rec(service: string, phase: string, context?: HandlerContext): Rec {
-  const call = context === undefined ? undefined : getCallGrayContext(context);
-  return { service, instance: call?.stage ?? '-', stage: getReleaseStage(), explicit: getGrayContext()?.explicit ?? false, phase };
+/** Reads the call's stage from a handler context (`undefined` when none). */
+export type InstanceOf = (context: never) => string | undefined;
+const connectInstance = (context: HandlerContext): string | undefined => getCallGrayContext(context)?.stage;
+
+/** What the handler saw at `phase`: the ALS stage, and in `instance` the call's context read from the handler context ('-' when none). */
+export function rec(service: string, phase: string, context?: unknown, instance: InstanceOf = connectInstance): Rec {
+  const call = context === undefined ? undefined : (instance as (c: unknown) => string | undefined)(context);
+  return { service, instance: call ?? '-', stage: getReleaseStage(), explicit: getGrayContext()?.explicit ?? false, phase };
 }
 
 /** The downstream of a hop: any client with the Hop methods taking plain messages (a Connect client or a nice-grpc client fits). */
@@ -40,13 +44,13 @@ export interface HopDownstream {
 }
 
 /** Passes requests on, recording what the handler sees for each message and at the end. */
-async function* tap(service: string, requests: AsyncIterable<Req>, context: HandlerContext, out: Rec[]): AsyncGenerator<Req> {
+async function* tap(r: (phase: string, context: unknown) => Rec, requests: AsyncIterable<Req>, context: unknown, out: Rec[]): AsyncGenerator<Req> {
   for await (const req of requests) {
-    out.push(rec(service, 'data', context));
+    out.push(r('data', context));
     await tick();
     yield { id: req.id, count: req.count ?? 0 };
   }
-  out.push(rec(service, 'end', context));
+  out.push(r('end', context));
 }
 
 /**
@@ -54,70 +58,71 @@ async function* tap(service: string, requests: AsyncIterable<Req>, context: Hand
  * replies [entry|after-yield, after-await]; client stream [entry, data…, end]; bidi per message
  * [entry|after-yield, data, after-await]. With one: the same call type downstream, its hops appended.
  */
-export function connectHop(service: string, down?: HopDownstream): ServiceImpl<typeof Hop> {
+export function connectHop(service: string, down?: HopDownstream, instance: InstanceOf = connectInstance): ServiceImpl<typeof Hop> {
+  const at = (phase: string, context: unknown): Rec => rec(service, phase, context, instance);
   return {
     async unary(req, context) {
-      const hops = [rec(service, 'entry', context)];
+      const hops = [at('entry', context)];
       await tick();
-      hops.push(rec(service, 'after-await', context));
+      hops.push(at('after-await', context));
       if (down) {
         const r = await down.unary({ id: req.id });
-        hops.push(rec(service, 'downstream-result', context), ...(r.hops as Rec[]));
+        hops.push(at('downstream-result', context), ...(r.hops as Rec[]));
       }
       return { id: req.id, hops };
     },
     async *serverStream(req, context) {
-      let first = rec(service, 'entry', context);
+      let first = at('entry', context);
       if (down) {
         for await (const r of down.serverStream({ id: req.id, count: req.count })) {
-          const hops = [first, rec(service, 'downstream-data', context)];
+          const hops = [first, at('downstream-data', context)];
           await tick();
-          hops.push(rec(service, 'after-await', context));
+          hops.push(at('after-await', context));
           yield { id: r.id, hops: [...hops, ...(r.hops as Rec[])] };
-          first = rec(service, 'after-yield', context);
+          first = at('after-yield', context);
         }
         return;
       }
       for (let i = 0; i < Math.max(1, req.count); i++) {
         const hops = [first];
         await tick();
-        hops.push(rec(service, 'after-await', context));
+        hops.push(at('after-await', context));
         yield { id: req.id, hops };
-        first = rec(service, 'after-yield', context);
+        first = at('after-yield', context);
       }
     },
     async clientStream(requests, context) {
-      const hops = [rec(service, 'entry', context)];
+      const hops = [at('entry', context)];
       if (down) {
-        const r = await down.clientStream(tap(service, requests, context, hops));
-        return { id: r.id, hops: [...hops, rec(service, 'downstream-result', context), ...(r.hops as Rec[])] };
+        const r = await down.clientStream(tap(at, requests, context, hops));
+        return { id: r.id, hops: [...hops, at('downstream-result', context), ...(r.hops as Rec[])] };
       }
       let id = '';
       for await (const req of requests) {
         id = req.id;
-        hops.push(rec(service, 'data', context));
+        hops.push(at('data', context));
         await tick();
       }
-      hops.push(rec(service, 'end', context));
+      hops.push(at('end', context));
       return { id, hops };
     },
     async *bidi(requests, context) {
-      let first = rec(service, 'entry', context);
+      let first = at('entry', context);
       if (down) {
         const pending: Rec[] = [];
-        for await (const r of down.bidi(tap(service, requests, context, pending))) {
+        for await (const r of down.bidi(tap(at, requests, context, pending))) {
           const own = pending.splice(0).filter((h) => h.phase === 'data');
-          yield { id: r.id, hops: [first, ...own, rec(service, 'downstream-data', context), ...(r.hops as Rec[])] };
-          first = rec(service, 'after-yield', context);
+          yield { id: r.id, hops: [first, ...own, at('downstream-data', context), ...(r.hops as Rec[])] };
+          first = at('after-yield', context);
         }
         return;
       }
       for await (const req of requests) {
-        const hops = [first, rec(service, 'data', context)];
+        const hops = [first, at('data', context)];
         await tick();
-        hops.push(rec(service, 'after-await', context));
+        hops.push(at('after-await', context));
         yield { id: req.id, hops };
-        first = rec(service, 'after-yield', context);
+        first = at('after-yield', context);
       }
     },
   };
