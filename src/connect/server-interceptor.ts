@@ -45,8 +45,8 @@ function finish(res: ConnectResponse, ctx: GrayContext, echo: string | undefined
  * `getCallGrayContext(context)`): at entry, after `await`, across every step of an async-generator
  * response (Connect drives it after the interceptor returned) and inside `for await` over the
  * request stream — isolated between concurrent calls, identically over the Connect, gRPC and
- * gRPC-Web protocols. Install it last in `interceptors` (the outermost one) so the other
- * interceptors run inside the context too.
+ * gRPC-Web protocols. Put it first in `interceptors` (Connect runs the first one outermost) so the
+ * other interceptors run inside the context too.
  *
  * Trust: a Connect router is often reachable from browsers, so by default a client-supplied stage
  * is NOT believed (reported to `onInvalid` as `'untrusted'`; the stage comes from `rules` or is the

@@ -113,6 +113,23 @@ describe('Connect server at the trust boundary', () => {
   });
 });
 
+describe('interceptor order', () => {
+  it('an interceptor after grayServerInterceptor in the array runs inside the call\'s context', async () => {
+    const seen: string[] = [];
+    const after = (next: Parameters<ReturnType<typeof grayServerInterceptor>>[0]) => (req: Parameters<typeof next>[0]) => {
+      seen.push(getReleaseStage());
+      return next(req);
+    };
+    const server = await startConnectServer(probe(), [grayServerInterceptor({ trustIncoming: true }), after]);
+    try {
+      await connectClient('connect', server.url).unary({ id: '' }, { headers: { 'x-release-stage': 'canary' } });
+      expect(seen).toEqual(['canary']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('Connect client interceptor', () => {
   let open: ConnectServer;
   beforeAll(async () => {

@@ -23,7 +23,7 @@ import { collect, hopClient, startServer, type HopClient, type RunningServer } f
 import { hopImpl } from '../helpers/hop-service.js';
 import { listen, type RunningHttp } from '../http/helpers.js';
 import {
-  asDownstream, connectClient, connectHop, drain, requests, startConnectServer,
+  asDownstream, connectClient, connectHop, requests, startConnectServer,
   type ConnectServer, type HopDownstream, type Rec, type Reply,
 } from './helpers.js';
 
