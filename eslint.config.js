@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'examples/shop/gen/**', 'coverage/**', '.ci/**', 'bench/.out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'examples/shop/gen/**', 'examples/connect/gen/**', 'coverage/**', '.ci/**', 'bench/.out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // One entry per public subpath; ESM and CJS share chunks so each copy of the core exists once per format.
 // Frameworks are peers: never bundled. Only src/ is built; examples/ (the shop, its generated code) never is.
-const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express', /^@nestjs\//, /^rxjs(\/|$)/, 'reflect-metadata', 'amqplib', 'nats', 'bullmq', 'ioredis'];
+const external = [/^@grpc\//, /^@connectrpc\//, /^@bufbuild\//, 'hono', /^hono\//, /^@hono\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express', /^@nestjs\//, /^rxjs(\/|$)/, 'reflect-metadata', 'amqplib', 'nats', 'bullmq', 'ioredis'];
 
 export default defineConfig([
   {
@@ -11,6 +11,7 @@ export default defineConfig([
       'grpc-js/index': 'src/grpc-js/index.ts',
       'nice-grpc/index': 'src/nice-grpc/index.ts',
       'http/index': 'src/http/index.ts',
+      'connect/index': 'src/connect/index.ts',
       'routing/index': 'src/routing/index.ts',
       'observe/index': 'src/observe/index.ts',
       'observe/grpc-js/index': 'src/observe/grpc-js/index.ts',
