@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // One entry per public subpath; ESM and CJS share chunks so each copy of the core exists once per format.
 // Frameworks are peers: never bundled. Only src/ is built; examples/ (the shop, its generated code) never is.
-const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express'];
+const external = [/^@grpc\//, /^nice-grpc/, /^@opentelemetry\//, /^@openfeature\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express'];
 
 export default defineConfig([
   {
@@ -15,6 +15,8 @@ export default defineConfig([
       'observe/index': 'src/observe/index.ts',
       'observe/nice-grpc/index': 'src/observe/nice-grpc/index.ts',
       'otel/index': 'src/otel/index.ts',
+      'ops/index': 'src/ops/index.ts',
+      'openfeature/index': 'src/openfeature/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -30,7 +32,7 @@ export default defineConfig([
     external,
   },
   {
-    // The `graylane` command (ESM only): trace. The shop demo is not shipped (`npm run demo` in the repository).
+    // The `graylane` command (ESM only): trace, rules. The shop demo is not shipped (`npm run demo` in the repository).
     entry: { 'cli/index': 'src/cli/index.ts' },
     format: ['esm'],
     splitting: true,

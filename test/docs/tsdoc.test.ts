@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRIES = ['index', 'grpc-js/index', 'nice-grpc/index', 'http/index', 'routing/index', 'observe/index', 'observe/nice-grpc/index', 'otel/index'];
+const ENTRIES = ['index', 'grpc-js/index', 'nice-grpc/index', 'http/index', 'routing/index', 'observe/index', 'observe/nice-grpc/index', 'otel/index', 'ops/index', 'openfeature/index'];
 
 describe('TSDoc on every export', () => {
   const configPath = ts.findConfigFile(ROOT, ts.sys.fileExists, 'tsconfig.json')!;

@@ -11,7 +11,8 @@ import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
-import { grayServerMetricsInterceptor } from 'graylane/observe';
+import { grayServerMetricsInterceptor, grayHttpMetricsMiddleware } from 'graylane/observe';
+import { grayHttpMiddleware } from 'graylane/http';
 import { alertmanagerRollbackHandler, prometheusRules, rulesToYaml, type WebhookRollbackEvent } from 'graylane/ops';
 import { createStaticRegistry, registerGrayRouting, type GrayRouting, type StaticGrayRegistry } from 'graylane/routing';
 import { hopClient, type HopClient } from '../helpers/grpc.js';
@@ -58,7 +59,8 @@ describe('Prometheus rules + Alertmanager webhook → rollback (real Prometheus 
   const actions: WebhookRollbackEvent[] = [];
   const webhookStatuses: number[] = [];
 
-  const rules = rulesToYaml(prometheusRules({ services: ['hop'], window: '5s', for: '0s', interval: '1s', minRequests: 5 }));
+  let web: http.Server;
+  const rules = rulesToYaml(prometheusRules({ services: ['hop', { name: 'web', source: 'http' }], window: '5s', for: '0s', interval: '1s', minRequests: 5 }));
 
   beforeAll(async () => {
     for (const [name, fail] of [['stable-1', () => undefined], ['canary-1', () => (failing ? grpc.status.INTERNAL : undefined)]] as const) {
@@ -66,6 +68,13 @@ describe('Prometheus rules + Alertmanager webhook → rollback (real Prometheus 
       hops.push(await startHop({ name, serverInterceptors: [grayServerInterceptor(), grayServerMetricsInterceptor({ registry: metrics })], fail }));
       metricServers.push(await serveMetrics(metrics));
     }
+    // An HTTP service (internal hop: trusts the stage header) with graylane's HTTP metrics, scraped as job `web`.
+    const webMetrics = new Registry();
+    const edge = grayHttpMiddleware({ trustIncoming: true });
+    const count = grayHttpMetricsMiddleware({ registry: webMetrics });
+    web = http.createServer((req, res) => edge(req, res, () => count(req, res, () => res.end('ok'))));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    metricServers.push(await serveMetrics(webMetrics));
     registry = createStaticRegistry([
       { service: 'hop', address: hops[0]!.server.address, stage: 'stable' },
       { service: 'hop', address: hops[1]!.server.address, stage: 'canary' },
@@ -80,13 +89,16 @@ describe('Prometheus rules + Alertmanager webhook → rollback (real Prometheus 
     });
     await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
     alertmanager = await startAlertmanager(`http://${address(webhook)}/hooks/alertmanager`, TOKEN);
-    prometheus = await startPrometheus({ jobs: { hop: metricServers.map(address) }, rules, alertmanager: alertmanager.address });
+    prometheus = await startPrometheus({ jobs: { hop: metricServers.slice(0, 2).map(address), web: [address(metricServers[2]!)] }, rules, alertmanager: alertmanager.address });
 
     // Steady traffic on both stages, a call every ~10 ms each.
     traffic = (async () => {
       let i = 0;
       while (running) {
-        await Promise.all(['stable', 'canary'].map((stage) => unaryWithStatus(client, { id: `t${i++}` }, stageMetadata(stage))));
+        await Promise.all([
+          ...['stable', 'canary'].map((stage) => unaryWithStatus(client, { id: `t${i++}` }, stageMetadata(stage))),
+          fetch(`http://${address(web)}/`, { headers: { 'x-release-stage': 'canary' } }).then((r) => r.text()),
+        ]);
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
@@ -101,13 +113,14 @@ describe('Prometheus rules + Alertmanager webhook → rollback (real Prometheus 
     await prometheus?.close();
     await alertmanager?.close();
     await new Promise<void>((r) => (webhook ? webhook.close(() => r()) : r()));
+    await new Promise<void>((r) => (web ? web.close(() => r()) : r()));
     for (const s of metricServers) await new Promise<void>((r) => s.close(() => r()));
     await stopHops(hops);
   });
 
   it('promtool accepts the generated rules', () => {
     const check = promtoolCheckRules(rules);
-    expect(check.output).toContain('SUCCESS: 5 rules found');
+    expect(check.output).toContain('SUCCESS: 10 rules found');
     expect(check.status).toBe(0);
   });
 
@@ -124,6 +137,14 @@ describe('Prometheus rules + Alertmanager webhook → rollback (real Prometheus 
     expect(Number(requests[0]?.value[1])).toBeGreaterThanOrEqual(5);
     // Only the configured stage is checked: no stable series are recorded.
     expect(await p.query('graylane_service_stage:requests:increase5s{release_stage="stable"}')).toEqual([]);
+    // The HTTP service's series are read too (http_requests_total, http_request_duration_seconds).
+    const webRatio = await waitFor('a recorded web ratio', async () => {
+      const r = await p.query('graylane_service_stage:errors:ratio_rate5s{graylane_service="web",release_stage="canary"}');
+      return r.length === 1 ? r : undefined;
+    }, 20_000, explain);
+    expect(webRatio.map((r) => Number(r.value[1]))).toEqual([0]);
+    const webP99 = await p.query('graylane_service_stage:latency_seconds:p99_rate5s{graylane_service="web",release_stage="canary"}');
+    expect(Number(webP99[0]?.value[1])).toBeGreaterThan(0);
     expect((await p.alerts()).filter((a) => a.labels['alertname'] === 'GraylaneStageErrorRatio')).toEqual([]);
     expect((await unaryWithStatus(client, { id: 'c0' }, stageMetadata('canary'))).reply?.hops[0]?.instance).toBe('canary-1');
 
