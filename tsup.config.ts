@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // One entry per public subpath; ESM and CJS share chunks so each copy of the core exists once per format.
 // Frameworks are peers: never bundled. Only src/ is built; examples/ (the shop, its generated code) never is.
-const external = [/^@grpc\//, /^@connectrpc\//, /^@bufbuild\//, 'hono', /^hono\//, /^@hono\//, /^nice-grpc/, /^@opentelemetry\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express', /^@nestjs\//, /^rxjs(\/|$)/, 'reflect-metadata', 'amqplib', 'nats', 'bullmq', 'ioredis'];
+const external = [/^@grpc\//, /^@connectrpc\//, /^@bufbuild\//, 'hono', /^hono\//, /^@hono\//, /^nice-grpc/, /^@opentelemetry\//, /^@openfeature\//, 'etcd3', 'pino', 'prom-client', 'fastify', 'express', /^@nestjs\//, /^rxjs(\/|$)/, 'reflect-metadata', 'amqplib', 'nats', 'bullmq', 'ioredis'];
 
 export default defineConfig([
   {
@@ -21,6 +21,8 @@ export default defineConfig([
       'otel/grpc-js/index': 'src/otel/grpc-js/index.ts',
       'nestjs/index': 'src/nestjs/index.ts',
       'amqp/index': 'src/amqp/index.ts',
+      'ops/index': 'src/ops/index.ts',
+      'openfeature/index': 'src/openfeature/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -36,7 +38,7 @@ export default defineConfig([
     external,
   },
   {
-    // The `graylane` command (ESM only): trace. The shop demo is not shipped (`npm run demo` in the repository).
+    // The `graylane` command (ESM only): trace, rules. The shop demo is not shipped (`npm run demo` in the repository).
     entry: { 'cli/index': 'src/cli/index.ts' },
     format: ['esm'],
     splitting: true,
