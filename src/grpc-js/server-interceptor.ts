@@ -8,6 +8,7 @@ import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface,
 import { extractGrayContext } from '../core/carrier.js';
 import { grayStorage, type GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
+import { CONTROL_KEYS } from '../core/control-keys.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { grpcMetadataCarrier } from './carrier.js';
 import { recordCallContext } from './call-context.js';
@@ -68,6 +69,9 @@ class GrayServerListener {
       }
     }
     this.ctx = ctx;
+    // An untrusted caller does not get to drive graylane's control keys (a hop trace, forged hops):
+    // later interceptors and the handler see the metadata without them.
+    if (!policy.trustIncoming) for (const key of CONTROL_KEYS) md.remove(key);
     // For forwardGrayMetadata(call) / getCallGrayContext(call): the handler's call.metadata is md.
     recordCallContext(md, ctx, policy);
     grayStorage().run(ctx, forwardMetadata, this.next, md);

@@ -7,6 +7,7 @@ import type { CallContext, Metadata, ServerMiddleware, ServerMiddlewareCall } fr
 import { extractGrayContext } from '../core/carrier.js';
 import { grayStorage, type GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
+import { CONTROL_KEYS } from '../core/control-keys.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { bindAsyncGenerator, bindAsyncIterable } from '../core/bind-async.js';
 import { niceMetadataCarrier } from './carrier.js';
@@ -82,6 +83,8 @@ export function grayServerMiddleware(options: GrayServerMiddlewareOptions = {}):
         // A stage nice-grpc cannot carry (only from a faulty resolve) is not echoed.
       }
     }
+    // An untrusted caller does not get to drive graylane's control keys (a hop trace, forged hops).
+    if (!policy.trustIncoming) for (const key of CONTROL_KEYS) context.metadata.delete(key);
     // For forwardGrayMetadata(context.metadata): the decision, not a re-read of the raw metadata.
     recordNiceCallContext(context.metadata, ctx, policy);
     const next: CallContext & GrayCallContextExt = { ...context, gray: ctx };

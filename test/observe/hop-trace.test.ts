@@ -210,3 +210,29 @@ describe('hop trace: streaming handlers and edge control', () => {
     expect(() => grayHopTraceServerInterceptor({ service: 'x', accept: 'yes' as never })).toThrow(GrayConfigError);
   });
 });
+
+describe('hop trace: an untrusting edge (trustIncoming: false)', () => {
+  it('ignores a client-sent x-gray-trace: no trace is started, collected or returned', async () => {
+    const trusting = await startHop({
+      name: 'inner', serverInterceptors: [grayServerInterceptor(), grayHopTraceServerInterceptor({ service: 'inner', instance: 'inner-1' })],
+    });
+    const edge = await startHop({
+      name: 'edge', next: trusting.server.address,
+      serverInterceptors: [grayServerInterceptor({ trustIncoming: false }), grayHopTraceServerInterceptor({ service: 'edge', instance: 'edge-1' })],
+      clientInterceptors: [grayClientInterceptor(), grayHopTraceClientInterceptor()],
+    });
+    const toEdge = hopClient(edge.server.address);
+    const toInner = hopClient(trusting.server.address);
+    try {
+      const fromEdge = await unaryWithStatus(toEdge, { id: 'x' }, withHopTrace(stageMetadata('canary')));
+      expect(fromEdge.status.metadata.get(HOPS_TRAILER_KEY)).toEqual([]);
+      // The same request to a trusting hop is traced: the edge's refusal is the trust rule, not a broken trace.
+      const fromInner = await unaryWithStatus(toInner, { id: 'x' }, withHopTrace(stageMetadata('canary')));
+      expect(readHopTrace(fromInner.status)).toMatchObject({ status: 'ok', hops: [{ service: 'inner', stage: 'canary' }] });
+    } finally {
+      toEdge.close();
+      toInner.close();
+      await stopHops([edge, trusting]);
+    }
+  });
+});

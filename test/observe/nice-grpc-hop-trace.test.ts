@@ -10,10 +10,10 @@ import { PricingDefinition } from '../../examples/shop/gen/nice/graylane/shop/v1
 type Stop = () => Promise<void>;
 const stops: Stop[] = [];
 
-async function pricingServer(service: string, next?: string, accept?: (md: Metadata) => boolean): Promise<string> {
+async function pricingServer(service: string, next?: string, accept?: (md: Metadata) => boolean, trustIncoming = true): Promise<string> {
   const channel = next ? createChannel(next) : undefined;
   const downstream = channel && createClientFactory().use(grayHopTraceClientMiddleware()).use(grayClientMiddleware()).create(PricingDefinition, channel);
-  const server = createServer().use(grayServerMiddleware()).use(grayHopTraceServerMiddleware({ service, instance: `${service}-1`, accept }));
+  const server = createServer().use(grayServerMiddleware({ trustIncoming })).use(grayHopTraceServerMiddleware({ service, instance: `${service}-1`, accept }));
   server.add(PricingDefinition, {
     async quote(req) {
       const below = downstream ? await downstream.quote(req) : undefined;
@@ -40,13 +40,19 @@ async function traced(address: string, extra: Record<string, string> = {}): Prom
 describe('hop trace over nice-grpc', () => {
   let front: string;
   let guarded: string;
+  let edge: string;
   beforeAll(async () => {
+    edge = await pricingServer('edge', undefined, undefined, false);
     const leaf = await pricingServer('leaf');
     front = await pricingServer('front', leaf);
     guarded = await pricingServer('guarded', undefined, (md) => md.get('x-debug-token') === 'secret');
   });
   afterAll(async () => {
     for (const stop of stops) await stop();
+  });
+
+  it('an untrusting server (trustIncoming: false) ignores a client-sent x-gray-trace', async () => {
+    expect(await traced(edge)).toBeUndefined();
   });
 
   it('returns both hops with the stage, in call order', async () => {
