@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { GrayContext } from '../core/context.js';
 import { GrayConfigError } from '../core/errors.js';
 import { makeContext } from '../core/policy.js';
-import { encodeHops, HOP_TRACE_KEY, isHopName, parseHops, type GrayHop } from './hop-trace.js';
+import { encodeHops, HOP_TRACE_KEY, isHopName, MAX_HOPS, parseHops, type GrayHop } from './hop-trace.js';
 
 /** Collects the hops that downstream calls of one traced request report. */
 export class HopCollector {
@@ -26,7 +26,15 @@ export class HopCollector {
       return;
     }
     if (trace.incomplete) this.incomplete = true;
-    for (const hop of trace.hops) this.hops.push({ ...hop, depth: hop.depth + 1 });
+    for (const hop of trace.hops) {
+      // The trailer carries at most MAX_HOPS hops; a request making many downstream calls must not
+      // grow this collector past what can ever be sent (the trace is marked incomplete instead).
+      if (this.hops.length >= MAX_HOPS - 1) {
+        this.incomplete = true;
+        return;
+      }
+      this.hops.push({ ...hop, depth: hop.depth + 1 });
+    }
   }
 
   /** The trailer value: this hop, then every downstream hop in completion order. */

@@ -236,3 +236,17 @@ describe('hop trace: an untrusting edge (trustIncoming: false)', () => {
     }
   });
 });
+
+describe('hop trace: a request with many downstream calls', () => {
+  it('keeps at most what the trailer can carry, and says the trace is incomplete', async () => {
+    const { HopCollector } = await import('../../src/observe/hop-collector.js');
+    const { MAX_HOPS } = await import('../../src/observe/hop-trace.js');
+    const collector = new HopCollector({ depth: 0, service: 'fan', instance: 'fan-1', stage: 'canary', explicit: true });
+    const leaf = encodeHops([{ depth: 0, service: 'leaf', instance: 'leaf-1', stage: 'canary', explicit: true }], false);
+    for (let i = 0; i < 10_000; i++) collector.addDownstream(leaf);
+    expect((collector as unknown as { hops: unknown[] }).hops.length).toBeLessThan(MAX_HOPS);
+    const trace = readHopTrace(collector.encode());
+    expect(trace).toMatchObject({ status: 'ok', incomplete: true });
+    expect(trace.status === 'ok' && trace.hops.length).toBe(MAX_HOPS);
+  });
+});
