@@ -16,4 +16,10 @@ export const SUBPATH_PEERS: Readonly<Record<string, readonly string[]>> = {
   'graylane/observe/http': [],
   'graylane/otel': ['@opentelemetry/api'],
   'graylane/otel/grpc-js': ['@grpc/grpc-js'],
+  // Connect, amqplib and the OpenFeature SDK are used for their types only: nothing loads at import time.
+  'graylane/connect': [],
+  'graylane/nestjs': ['@grpc/grpc-js', '@nestjs/common', '@nestjs/core', 'rxjs'],
+  'graylane/amqp': [],
+  'graylane/ops': [],
+  'graylane/openfeature': [],
 };
