@@ -19,6 +19,7 @@ export default defineConfig([
       'otel/index': 'src/otel/index.ts',
       'otel/grpc-js/index': 'src/otel/grpc-js/index.ts',
       'nestjs/index': 'src/nestjs/index.ts',
+      'rollout/index': 'src/rollout/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
