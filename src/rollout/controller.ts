@@ -12,6 +12,8 @@ import type { GrayRolloutCampaign } from '../routing/rollout-registry.js';
 import { resolveRolloutOptions, type ResolvedRolloutOptions, type RolloutOptions, type RolloutStatus, type RolloutWindow } from './options.js';
 
 const ACTIVE: ReadonlySet<GrayRolloutState> = new Set(['running', 'paused']);
+/** This process, as decisions name it. */
+const BY = (): string => `${hostname()} pid ${process.pid}`;
 
 /** The reason of a guard trip, in words. */
 function tripReason(t: RollbackTripEvent, maxErrorRate: number, maxP99Ms: number): string {
@@ -86,7 +88,7 @@ export class GrayRollout extends EventEmitter {
       return {
         service: this.o.service, stage: this.o.stage, steps, step: 0, percent: steps[0]!, state: 'running',
         minDwellMs: this.o.minDwellMs, minCalls: this.o.minCalls, startedAt: now, stepStartedAt: now, updatedAt: now,
-        decision: { action: 'start', reason: `started at ${steps[0]}% by ${hostname()} pid ${process.pid}`, at: now },
+        decision: { action: 'start', reason: `started at ${steps[0]}%`, at: now, by: BY() },
       };
     });
     if (fresh) await this.guard.resume(); // re-enables the stage and clears the window of an earlier ramp
@@ -179,9 +181,9 @@ export class GrayRollout extends EventEmitter {
       await this.o.registry.updateRollout(this.name, (cur) => {
         if (cur === undefined || cur.state !== 'running' || keyOf(cur) !== key) return undefined; // changed meanwhile
         const now = this.o.now();
-        if (last) return { ...cur, state: 'promoted', updatedAt: now, decision: { action: 'promote', reason: clipReason(reason), at: now } };
+        if (last) return { ...cur, state: 'promoted', updatedAt: now, decision: { action: 'promote', reason: clipReason(reason), at: now, by: BY() } };
         const step = cur.step + 1;
-        return { ...cur, step, percent: cur.steps[step]!, stepStartedAt: now, updatedAt: now, decision: { action: 'advance', reason: clipReason(`${reason}; now ${cur.steps[step]}%`), at: now } };
+        return { ...cur, step, percent: cur.steps[step]!, stepStartedAt: now, updatedAt: now, decision: { action: 'advance', reason: clipReason(`${reason}; now ${cur.steps[step]}%`), at: now, by: BY() } };
       });
     } catch (e) {
       this.report(e);
@@ -207,7 +209,7 @@ export class GrayRollout extends EventEmitter {
       if (cur === undefined || !from.includes(cur.state)) return undefined;
       const now = this.o.now();
       const percent = to === 'done' ? 0 : (extra.percent ?? cur.percent);
-      return { ...cur, state: to, percent, updatedAt: now, ...(to === 'running' ? { stepStartedAt: now } : {}), decision: { action, reason: clipReason(reason), at: now } };
+      return { ...cur, state: to, percent, updatedAt: now, ...(to === 'running' ? { stepStartedAt: now } : {}), decision: { action, reason: clipReason(reason), at: now, by: BY() } };
     });
   }
 

@@ -36,7 +36,7 @@ export function formatRolloutStatus(
       `  on step:   ${duration(Math.max(0, now - record.stepStartedAt))} (min dwell ${duration(record.minDwellMs)}, min calls ${record.minCalls})`,
     );
     if (record.state === 'running') lines.push(`  next step: ${Math.max(0, record.stepStartedAt + record.minDwellMs - now) === 0 ? 'when the analysis passes' : `in ${duration(record.stepStartedAt + record.minDwellMs - now)} at the earliest`}`);
-    if (record.decision !== undefined) lines.push(`  last:      ${record.decision.action} ${duration(Math.max(0, now - record.decision.at))} ago: ${record.decision.reason}`);
+    if (record.decision !== undefined) lines.push(`  last:      ${record.decision.action} ${duration(Math.max(0, now - record.decision.at))} ago${record.decision.by === undefined ? '' : ` by ${record.decision.by}`}: ${record.decision.reason}`);
   }
   const w = extra.window;
   if (w !== undefined) lines.push(`  window:    ${w.calls} calls, ${w.errors} errors (${(w.errorRate * 100).toFixed(2)}%), p99 ${w.p99Ms.toFixed(0)} ms over ${duration(w.windowMs)}`);

@@ -123,7 +123,7 @@ function fail(problem: string): never {
 function positive(value: unknown, name: string, fallback: number, integer: boolean, allowZero = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || (allowZero ? value < 0 : value <= 0) || (integer && !Number.isInteger(value))) {
-    fail(`${name} must be a ${integer ? 'whole' : ''} number ${allowZero ? '>= 0' : '> 0'}, got ${JSON.stringify(value)}`);
+    fail(`${name} must be a ${integer ? 'whole ' : ''}number ${allowZero ? '>= 0' : '> 0'}, got ${JSON.stringify(value)}`);
   }
   return value;
 }

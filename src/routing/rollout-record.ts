@@ -21,6 +21,8 @@ export interface GrayRolloutDecision {
   readonly reason: string;
   /** When, in ms since the epoch. */
   readonly at: number;
+  /** Who decided, e.g. `'host-1 pid 4242'` (at most 256 characters). Default: not recorded. */
+  readonly by?: string;
 }
 
 /** The shared state of one rollout, as stored in a registry. Immutable. */
@@ -121,7 +123,9 @@ export function normalizeRolloutRecord(raw: unknown, where: string): GrayRollout
     const reason = field(d as Record<string, unknown>, 'reason');
     if (typeof action !== 'string' || !ACTIONS.has(action)) throw new GrayConfigError(`graylane: ${where}: decision.action ${quote(action)} must be one of ${[...ACTIONS].join(', ')}.`);
     if (typeof reason !== 'string' || reason.length > MAX_REASON) throw new GrayConfigError(`graylane: ${where}: decision.reason must be a string of at most ${MAX_REASON} characters.`);
-    decision = Object.freeze({ action: action as GrayRolloutAction, reason, at: time(field(d as Record<string, unknown>, 'at'), 'decision.at', where) });
+    const by = field(d as Record<string, unknown>, 'by');
+    if (by !== undefined && (typeof by !== 'string' || by.length > 256)) throw new GrayConfigError(`graylane: ${where}: decision.by must be a string of at most 256 characters.`);
+    decision = Object.freeze({ action: action as GrayRolloutAction, reason, at: time(field(d as Record<string, unknown>, 'at'), 'decision.at', where), ...(by === undefined ? {} : { by }) });
   }
   return Object.freeze({
     service, stage, steps, step, percent, state: state as GrayRolloutState, minDwellMs, minCalls,

@@ -16,4 +16,6 @@ export const SUBPATH_PEERS: Readonly<Record<string, readonly string[]>> = {
   'graylane/observe/http': [],
   'graylane/otel': ['@opentelemetry/api'],
   'graylane/otel/grpc-js': ['@grpc/grpc-js'],
+  // etcd3 is loaded by createEtcdRegistry only (the rollout itself takes any registry).
+  'graylane/rollout': [],
 };
