@@ -65,9 +65,9 @@ describe('rollout records in a file registry', () => {
     await r.close();
     const share = rolloutPercentIn(registry);
     expect(share('r')).toBe(10);
-    const doc = JSON.parse(readFileSync(path, 'utf8')) as { rollouts: Record<string, Record<string, unknown>> };
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as { instances: unknown[]; rollouts: Record<string, Record<string, unknown>> };
     doc.rollouts.r!.percent = 'everyone';
-    doc.instances = [{ service: 'hop', address: '127.0.0.1:1', stage: 'stable' }] as never;
+    doc.instances = [{ service: 'hop', address: '127.0.0.1:1', stage: 'stable' }];
     writeFileSync(path, JSON.stringify(doc));
     expect(await registry.reload()).toBe(true); // the rest of the file applies
     expect(registry.getService('hop').instances).toHaveLength(1);
