@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `graylane` command: `graylane trace` checks the release stage at every hop of a live chain.
+ * The `graylane` command: `graylane trace` checks the release stage at every hop of a live chain;
+ * `graylane rollout` operates a progressive rollout stored in a registry.
  * The example shop demo is not shipped: it runs from the repository with `npm run demo`.
  * @packageDocumentation
  */
 import { parseArgs } from 'node:util';
+import { ROLLOUT_USAGE, rolloutCommand } from './rollout.js';
 import { formatTrace, traceCall } from './trace.js';
 
 const USAGE = `usage:
   graylane trace <host:port> --method /pkg.Service/Method [--stage canary] [--header k=v]... [--json]
   graylane trace <http(s)://edge/path> [--stage canary] [--header k=v]... [--json]
-      call a live service with the stage and the hop trace on; print the path (exit 1 if a hop lost the tag)`;
+      call a live service with the stage and the hop trace on; print the path (exit 1 if a hop lost the tag)
+${ROLLOUT_USAGE}`;
 
 async function trace(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -50,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     case 'trace':
       return trace(rest);
+    case 'rollout':
+      return rolloutCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -47,6 +47,7 @@ export class GrayRollout extends EventEmitter {
   private busy = false;
   private seen: GrayRolloutRecord | undefined;
   private closed = false;
+  private lastReport = 0;
 
   /** @internal Use {@link createRollout}. */
   constructor(options: RolloutOptions) {
@@ -77,8 +78,11 @@ export class GrayRollout extends EventEmitter {
    * Starts a new ramp at the first step — unless one is running or paused, which this process then
    * joins — re-enables the stage, and joins (see {@link join}). Call it once per release (a deploy
    * step, or `graylane rollout start`); replicas call `join()`. Resolves with the record in force.
+   *
+   * @param options.join - campaign and drive from this process after starting. Default `true`
+   *   (`false` for a one-shot tool such as the CLI, which leaves the driving to the replicas).
    */
-  async start(): Promise<GrayRolloutRecord | undefined> {
+  async start(options: { readonly join?: boolean } = {}): Promise<GrayRolloutRecord | undefined> {
     const { registry, name, steps } = this.o;
     let fresh = false;
     const record = await registry.updateRollout(name, (cur) => {
@@ -92,7 +96,7 @@ export class GrayRollout extends EventEmitter {
       };
     });
     if (fresh) await this.guard.resume(); // re-enables the stage and clears the window of an earlier ramp
-    this.join();
+    if (options.join !== false) this.join();
     return record;
   }
 
@@ -172,7 +176,7 @@ export class GrayRollout extends EventEmitter {
       if (r === undefined || r.state !== 'running' || r.service !== this.o.service || r.stage !== this.o.stage) return;
       const trip = this.guard.lastTrip;
       if (this.guard.state === 'tripped' && trip !== undefined) return void (await this.abort(tripReason(trip, this.o.analysis.maxErrorRate, this.o.analysis.maxP99Ms)));
-      if (s.nextStepInMs! > 0 || s.callsThisStep < r.minCalls) return;
+      if (s.nextStepInMs! > 0 || s.callsThisStep < r.minCalls) return void (await this.publish(s));
       const verdict = await this.runCheck(s);
       if (verdict !== undefined) return void (await this.abort(verdict));
       const key = keyOf(r);
@@ -181,15 +185,26 @@ export class GrayRollout extends EventEmitter {
       await this.o.registry.updateRollout(this.name, (cur) => {
         if (cur === undefined || cur.state !== 'running' || keyOf(cur) !== key) return undefined; // changed meanwhile
         const now = this.o.now();
-        if (last) return { ...cur, state: 'promoted', updatedAt: now, decision: { action: 'promote', reason: clipReason(reason), at: now, by: BY() } };
+        const window = { calls: s.window.calls, errors: s.window.errors, p99Ms: s.window.p99Ms, windowMs: s.window.windowMs, callsThisStep: s.callsThisStep, at: now };
+        if (last) return { ...cur, window, state: 'promoted', updatedAt: now, decision: { action: 'promote', reason: clipReason(reason), at: now, by: BY() } };
         const step = cur.step + 1;
-        return { ...cur, step, percent: cur.steps[step]!, stepStartedAt: now, updatedAt: now, decision: { action: 'advance', reason: clipReason(`${reason}; now ${cur.steps[step]}%`), at: now, by: BY() } };
+        return { ...cur, window, step, percent: cur.steps[step]!, stepStartedAt: now, updatedAt: now, decision: { action: 'advance', reason: clipReason(`${reason}; now ${cur.steps[step]}%`), at: now, by: BY() } };
       });
     } catch (e) {
       this.report(e);
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Publishes the leader's window numbers into the record every `reportMs` (no event: `updatedAt` is kept). */
+  private async publish(s: RolloutStatus): Promise<void> {
+    const now = this.o.now();
+    if (now - this.lastReport < this.o.reportMs) return;
+    this.lastReport = now;
+    const key = this.stepKey;
+    const window = { calls: s.window.calls, errors: s.window.errors, p99Ms: s.window.p99Ms, windowMs: s.window.windowMs, callsThisStep: s.callsThisStep, at: now };
+    await this.o.registry.updateRollout(this.name, (cur) => (cur === undefined || cur.state !== 'running' || keyOf(cur) !== key ? undefined : { ...cur, window }));
   }
 
   /** `undefined` when the user check passes, else the abort reason. */

@@ -38,8 +38,12 @@ export function formatRolloutStatus(
     if (record.state === 'running') lines.push(`  next step: ${Math.max(0, record.stepStartedAt + record.minDwellMs - now) === 0 ? 'when the analysis passes' : `in ${duration(record.stepStartedAt + record.minDwellMs - now)} at the earliest`}`);
     if (record.decision !== undefined) lines.push(`  last:      ${record.decision.action} ${duration(Math.max(0, now - record.decision.at))} ago${record.decision.by === undefined ? '' : ` by ${record.decision.by}`}: ${record.decision.reason}`);
   }
-  const w = extra.window;
-  if (w !== undefined) lines.push(`  window:    ${w.calls} calls, ${w.errors} errors (${(w.errorRate * 100).toFixed(2)}%), p99 ${w.p99Ms.toFixed(0)} ms over ${duration(w.windowMs)}`);
+  const w = extra.window ?? record?.window;
+  if (w !== undefined) {
+    const rate = w.calls === 0 ? 0 : w.errors / w.calls;
+    const seen = record?.window !== undefined && extra.window === undefined ? ` (leader's numbers ${duration(Math.max(0, now - record.window.at))} ago; ${record.window.callsThisStep} calls on this step)` : '';
+    lines.push(`  window:    ${w.calls} calls, ${w.errors} errors (${(rate * 100).toFixed(2)}%), p99 ${w.p99Ms.toFixed(0)} ms over ${duration(w.windowMs)}${seen}`);
+  }
   if (extra.problem !== undefined) lines.push(`  PROBLEM:   ${extra.problem}`);
   return `${lines.join('\n')}\n`;
 }

@@ -9,4 +9,4 @@ export { createRollout, GrayRollout } from './controller.js';
 export type { RolloutOptions, RolloutAnalysisOptions, RolloutCheck, RolloutStatus, RolloutWindow, RolloutAbortEvent } from './options.js';
 export { formatRolloutStatus } from './format.js';
 export { rolloutPercentIn } from '../routing/rollout-registry.js';
-export type { GrayRolloutRegistry, GrayRolloutRecord, GrayRolloutState, GrayRolloutDecision, GrayRolloutAction } from '../routing/index.js';
+export type { GrayRolloutRegistry, GrayRolloutRecord, GrayRolloutState, GrayRolloutDecision, GrayRolloutAction, GrayRolloutWindowReport } from '../routing/index.js';

@@ -52,6 +52,8 @@ export interface RolloutOptions {
   readonly check?: RolloutCheck;
   /** How often the leader looks at the step, in ms. Default `1000` (at most a quarter of `minDwellMs`, at least 10). */
   readonly tickMs?: number;
+  /** How often the leader publishes its window numbers into the record (for `graylane rollout status`), in ms. Default `5000`. */
+  readonly reportMs?: number;
   /** Lease TTL of the leader election, in seconds (etcd: whole seconds). Default: the registry's (etcd: its `leaseTtlSeconds`; file: 10). */
   readonly leaseTtlSeconds?: number;
   /** Clock in ms since the epoch (shared by every replica through the record). Default `Date.now`. */
@@ -112,6 +114,7 @@ export interface ResolvedRolloutOptions {
   readonly analysis: Required<RolloutAnalysisOptions>;
   readonly check: RolloutCheck | undefined;
   readonly tickMs: number;
+  readonly reportMs: number;
   readonly leaseTtlSeconds: number | undefined;
   readonly now: () => number;
 }
@@ -160,8 +163,9 @@ export function resolveRolloutOptions(options: RolloutOptions): ResolvedRolloutO
   if (analysis.maxErrorRate >= 1) fail(`analysis.maxErrorRate is a fraction below 1 (0.01 is 1 %), got ${analysis.maxErrorRate}`);
   if (options.check !== undefined && typeof options.check !== 'function') fail('check must be a function (status) => boolean | string');
   const tickMs = positive(options.tickMs, 'tickMs', Math.max(10, Math.min(1000, Math.floor(minDwellMs / 4))), false);
+  const reportMs = positive(options.reportMs, 'reportMs', 5000, false);
   const leaseTtlSeconds = options.leaseTtlSeconds === undefined ? undefined : positive(options.leaseTtlSeconds, 'leaseTtlSeconds', 10, true);
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') fail('now must be a function returning ms since the epoch');
-  return { registry: options.registry, name: options.name, service: options.service, stage, steps, minDwellMs, minCalls, analysis, check: options.check, tickMs, leaseTtlSeconds, now };
+  return { registry: options.registry, name: options.name, service: options.service, stage, steps, minDwellMs, minCalls, analysis, check: options.check, tickMs, reportMs, leaseTtlSeconds, now };
 }

@@ -25,4 +25,4 @@ export type {
 export type { GrpcModule } from './grpc-compat.js';
 export { rolloutPercentIn, isRolloutRegistry } from './rollout-registry.js';
 export type { GrayRolloutRegistry, GrayRolloutCampaign, GrayRolloutCampaignHandlers } from './rollout-registry.js';
-export type { GrayRolloutRecord, GrayRolloutState, GrayRolloutAction, GrayRolloutDecision } from './rollout-record.js';
+export type { GrayRolloutRecord, GrayRolloutState, GrayRolloutAction, GrayRolloutDecision, GrayRolloutWindowReport } from './rollout-record.js';

@@ -25,6 +25,22 @@ export interface GrayRolloutDecision {
   readonly by?: string;
 }
 
+/** The leader's analysis numbers, as last published into the record (for `graylane rollout status`). */
+export interface GrayRolloutWindowReport {
+  /** Canary calls in the leader's analysis window. */
+  readonly calls: number;
+  /** Failed calls among them. */
+  readonly errors: number;
+  /** The window's p99 latency, in ms. */
+  readonly p99Ms: number;
+  /** The window length, in ms. */
+  readonly windowMs: number;
+  /** Canary calls the leader saw on the current step. */
+  readonly callsThisStep: number;
+  /** When the numbers were taken, in ms since the epoch. */
+  readonly at: number;
+}
+
 /** The shared state of one rollout, as stored in a registry. Immutable. */
 export interface GrayRolloutRecord {
   /** Service whose stage is ramped, e.g. `'shop.Price'`. */
@@ -55,6 +71,8 @@ export interface GrayRolloutRecord {
   readonly updatedAt: number;
   /** The last decision and why. Default: none. */
   readonly decision?: GrayRolloutDecision;
+  /** The leader's window numbers, refreshed every few seconds while it drives. Default: none. */
+  readonly window?: GrayRolloutWindowReport;
 }
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -127,12 +145,24 @@ export function normalizeRolloutRecord(raw: unknown, where: string): GrayRollout
     if (by !== undefined && (typeof by !== 'string' || by.length > 256)) throw new GrayConfigError(`graylane: ${where}: decision.by must be a string of at most 256 characters.`);
     decision = Object.freeze({ action: action as GrayRolloutAction, reason, at: time(field(d as Record<string, unknown>, 'at'), 'decision.at', where), ...(by === undefined ? {} : { by }) });
   }
+  let window: GrayRolloutWindowReport | undefined;
+  const w = field(value, 'window');
+  if (w !== undefined) {
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new GrayConfigError(`graylane: ${where}: window must be an object { calls, errors, p99Ms, windowMs, callsThisStep, at }.`);
+    const n = (key: string): number => {
+      const v = field(w as Record<string, unknown>, key);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new GrayConfigError(`graylane: ${where}: window.${key} must be a non-negative number.`);
+      return v;
+    };
+    window = Object.freeze({ calls: n('calls'), errors: n('errors'), p99Ms: n('p99Ms'), windowMs: n('windowMs'), callsThisStep: n('callsThisStep'), at: n('at') });
+  }
   return Object.freeze({
     service, stage, steps, step, percent, state: state as GrayRolloutState, minDwellMs, minCalls,
     startedAt: time(field(value, 'startedAt'), 'startedAt', where),
     stepStartedAt: time(field(value, 'stepStartedAt'), 'stepStartedAt', where),
     updatedAt: time(field(value, 'updatedAt'), 'updatedAt', where),
     ...(decision === undefined ? {} : { decision }),
+    ...(window === undefined ? {} : { window }),
   });
 }
 
