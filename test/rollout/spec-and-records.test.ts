@@ -89,6 +89,19 @@ describe('rollout records in a file registry', () => {
     expect(registry.getRolloutError('r')).toBeUndefined();
   });
 
+  it('hostile record names (prototype names, paths) are refused and reported; nothing reaches a prototype', async () => {
+    const good = { service: 'hop', stage: 'canary', steps: [5, 100], step: 0, percent: 5, state: 'running', minDwellMs: 1000, minCalls: 0, startedAt: 1, stepStartedAt: 1, updatedAt: 1 };
+    writeFileSync(path, `{"instances": [], "rollouts": {"__proto__": ${JSON.stringify(good)}, "constructor": ${JSON.stringify(good)}, "a/b": ${JSON.stringify(good)}, "ok": ${JSON.stringify(good)}}}`);
+    expect(await registry.reload()).toBe(true);
+    expect(registry.listRollouts()).toEqual(['__proto__', 'a/b', 'constructor', 'ok']); // listed (as reported problems), never as records
+    expect(['__proto__', 'constructor', 'a/b'].map((n) => registry.getRollout(n))).toEqual([undefined, undefined, undefined]);
+    expect(registry.getRolloutError('__proto__')?.message).toMatch(/rollout name "__proto__" is not valid/);
+    expect(registry.getRollout('ok')).toMatchObject({ percent: 5 });
+    expect(({} as Record<string, unknown>).percent).toBeUndefined();
+    expect(rolloutPercentIn(registry)('__proto__')).toBe(0);
+    await expect(registry.updateRollout('__proto__', () => undefined)).rejects.toThrow(GrayConfigError);
+  });
+
   it('pause holds the share, resume restarts the dwell, abort disables the stage and takes the share to 0', async () => {
     const other = createFileRegistry(path, { debounceMs: 5, pollIntervalMs: 50 });
     try {
