@@ -23,6 +23,7 @@ export default defineConfig([
       'amqp/index': 'src/amqp/index.ts',
       'ops/index': 'src/ops/index.ts',
       'openfeature/index': 'src/openfeature/index.ts',
+      'rollout/index': 'src/rollout/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

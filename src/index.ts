@@ -33,6 +33,7 @@ export type {
   ColoringInput,
 } from './core/rules/types.js';
 export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules/hash.js';
+export type { RolloutPercentLookup } from './core/rules/compile.js';
 export { normalizePath } from './core/path.js';
 export { coloringInput } from './core/rules/input.js';
 export { coloringResolver } from './core/rules/grpc-resolver.js';

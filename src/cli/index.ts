@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `graylane` command: `graylane trace` checks the release stage at every hop of a live chain;
- * `graylane rules prometheus` prints alerting and recording rules for the per-stage metrics.
+ * `graylane rules prometheus` prints alerting and recording rules for the per-stage metrics;
+ * `graylane rollout` operates a progressive rollout stored in a registry.
  * The example shop demo is not shipped: it runs from the repository with `npm run demo`.
  * @packageDocumentation
  */
 import { parseArgs } from 'node:util';
+import { ROLLOUT_USAGE, rolloutCommand } from './rollout.js';
 import { formatTrace, traceCall } from './trace.js';
 import { rules, RULES_USAGE } from './rules.js';
 
@@ -13,7 +15,8 @@ const USAGE = `usage:
   graylane trace <host:port> --method /pkg.Service/Method [--stage canary] [--header k=v]... [--json]
   graylane trace <http(s)://edge/path> [--stage canary] [--header k=v]... [--json]
       call a live service with the stage and the hop trace on; print the path (exit 1 if a hop lost the tag)
-${RULES_USAGE}`;
+${RULES_USAGE}
+${ROLLOUT_USAGE}`;
 
 async function trace(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -55,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
       return trace(rest);
     case 'rules':
       return rules(rest);
+    case 'rollout':
+      return rolloutCommand(rest);
     case undefined:
     case 'help':
     case '--help':

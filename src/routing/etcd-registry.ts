@@ -6,9 +6,13 @@
 import type { Etcd3 } from 'etcd3';
 import { GrayConfigError } from '../core/errors.js';
 import { SharedLease, type EtcdRegistration } from './etcd-lease.js';
-import { EtcdSync, instanceKey, rulesKey } from './etcd-sync.js';
+import { EtcdSync, instanceKey, rolloutKey, rulesKey } from './etcd-sync.js';
+import { casRollout, campaignEtcdLeader } from './etcd-rollouts.js';
 import { RegistryStore } from './registry-store.js';
-import type { GrayInstance, GrayRegistry, GrayRegistryHooks } from './types.js';
+import { requireRolloutName } from './rollout-record.js';
+import { RolloutRecords } from './rollout-records.js';
+import type { GrayRolloutRegistry } from './rollout-registry.js';
+import type { GrayInstance, GrayRegistryHooks } from './types.js';
 import { writeStageDisabled } from './etcd-rules.js';
 import { normalizeInstance, requireRegistryStage, requireService } from './validate.js';
 
@@ -18,7 +22,11 @@ export type { EtcdRegistration } from './etcd-lease.js';
 export interface EtcdRegistryOptions extends GrayRegistryHooks {
   /** etcd client URLs, e.g. `'http://127.0.0.1:2379'` or a list. Required. */
   readonly endpoints: string | readonly string[];
-  /** Key prefix: instances under `<prefix>/services/<service>/<stage>/<id>`, rules under `<prefix>/rules/<service>`. Default `'/graylane'`. */
+  /**
+   * Key prefix: instances under `<prefix>/services/<service>/<stage>/<id>`, rules under
+   * `<prefix>/rules/<service>`, rollout records under `<prefix>/rollouts/<name>` and rollout
+   * elections under `<prefix>/elections/`. Default `'/graylane'`.
+   */
   readonly prefix?: string;
   /**
    * TTL, in seconds, of the one lease all instances registered through this registry share (an
@@ -33,8 +41,8 @@ export interface EtcdRegistryOptions extends GrayRegistryHooks {
   readonly clientOptions?: Readonly<Record<string, unknown>>;
 }
 
-/** A registry backed by etcd. */
-export interface EtcdGrayRegistry extends GrayRegistry {
+/** A registry backed by etcd; it also stores rollout records (`<prefix>/rollouts/<name>`). */
+export interface EtcdGrayRegistry extends GrayRolloutRegistry {
   /** The key prefix in use (option `prefix`, default `'/graylane'`). */
   readonly prefix: string;
   /** Resolves once the first full read and the watch are in place; rejects if that first attempt fails (retries continue in the background). */
@@ -82,6 +90,7 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
   const callTimeoutMs = requireInt('callTimeoutMs', options.callTimeoutMs, 5000, 1);
   const maxDelay = requireInt('reconnectMaxDelayMs', options.reconnectMaxDelayMs, 2000, 1);
   const store = new RegistryStore(options);
+  const rollouts = new RolloutRecords((e) => store.reportError(e));
   store.setStatus('connecting');
   let closed = false;
   let sync: EtcdSync | undefined;
@@ -106,7 +115,7 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
 
   const connect = async (): Promise<void> => {
     const client = await clientReady;
-    const attempt = new EtcdSync(client, prefix, store);
+    const attempt = new EtcdSync(client, prefix, store, rollouts);
     try {
       await attempt.start();
     } catch (e) {
@@ -157,6 +166,40 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
       const client = await clientReady;
       const { key, value, revision } = await writeStageDisabled(client, rulesKey(prefix, service), stage, disabled, (e) => store.reportError(e));
       sync?.applyLocal(key, value, revision);
+    },
+    getRollout: (name) => rollouts.get(name),
+    getRolloutError: (name) => rollouts.problem(name),
+    listRollouts: () => rollouts.names(),
+    watchRollout: (name, listener) => rollouts.watch(name, listener),
+    async updateRollout(name, update) {
+      requireRolloutName(name, 'updateRollout');
+      const client = await clientReady;
+      const key = rolloutKey(prefix, name);
+      const written = await casRollout(client, key, name, rollouts, update);
+      if (written !== undefined) {
+        if (sync !== undefined) sync.applyLocal(key, written.value, written.revision);
+        else rollouts.apply(name, JSON.parse(written.value), `etcd key ${JSON.stringify(key)}`);
+      }
+      return rollouts.get(name);
+    },
+    campaignRollout(name, handlers, opts) {
+      requireRolloutName(name, 'campaignRollout');
+      const campaignTtl = opts?.ttlSeconds ?? ttl;
+      if (!Number.isInteger(campaignTtl) || campaignTtl < 1) throw new GrayConfigError('graylane: campaignRollout: ttlSeconds must be an integer >= 1 (etcd leases count whole seconds).');
+      let inner: ReturnType<typeof campaignEtcdLeader> | undefined;
+      let resigned = false;
+      void clientReady.then((client) => {
+        if (!resigned && !closed) inner = campaignEtcdLeader(client, prefix, name, campaignTtl, maxDelay, handlers, (e) => store.reportError(e));
+      }, (e: Error) => store.reportError(e));
+      return {
+        get leader() {
+          return inner?.leader ?? false;
+        },
+        async resign() {
+          resigned = true;
+          await inner?.resign();
+        },
+      };
     },
     async close() {
       if (closed) return;

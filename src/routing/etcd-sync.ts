@@ -6,6 +6,7 @@
  */
 import type { Etcd3, IKeyValue, IRangeResponse, Watcher } from 'etcd3';
 import { RegistryStore } from './registry-store.js';
+import type { RolloutRecords } from './rollout-records.js';
 import type { GrayInstance, GrayServiceRules } from './types.js';
 import { normalizeInstance, normalizeRules, quote, requireService } from './validate.js';
 
@@ -20,6 +21,11 @@ export function instanceKey(prefix: string, inst: GrayInstance, id: string): str
 /** Key of a service's rules: `<prefix>/rules/<service>`. */
 export function rulesKey(prefix: string, service: string): string {
   return `${prefix}/rules/${service}`;
+}
+
+/** Key of a rollout record: `<prefix>/rollouts/<name>`. */
+export function rolloutKey(prefix: string, name: string): string {
+  return `${prefix}/rollouts/${name}`;
 }
 
 /** Map key of an etcd key: its bytes as latin1, so keys that differ only in non-UTF-8 bytes stay apart. */
@@ -41,12 +47,35 @@ export class EtcdSync {
   private watcher: Watcher | undefined;
   private closed = false;
   private resyncing: Promise<void> | undefined;
+  /** Revision of each rollout record applied (name → mod revision): older events are ignored. */
+  private readonly rolloutRevs = new Map<string, number>();
 
   constructor(
     private readonly client: Etcd3,
     private readonly prefix: string,
     readonly store: RegistryStore,
+    private readonly rollouts?: RolloutRecords,
   ) {}
+
+  /** The rollout name of `key`, when it is a rollout record's key. */
+  private rolloutName(key: string): string | undefined {
+    const head = `${this.prefix}/rollouts/`;
+    return key.startsWith(head) ? key.slice(head.length) : undefined;
+  }
+
+  /** Applies a rollout record put (`value`) or delete (`undefined`) unless an newer one was applied. */
+  private applyRollout(name: string, value: string | undefined, rev: number): void {
+    if (this.rollouts === undefined || (this.rolloutRevs.get(name) ?? -1) > rev) return;
+    this.rolloutRevs.set(name, rev);
+    if (value === undefined) return this.rollouts.delete(name);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(value);
+    } catch {
+      raw = Symbol('not JSON'); // refused by validation, reported, last good kept
+    }
+    this.rollouts.apply(name, raw, `etcd key ${quote(rolloutKey(this.prefix, name))}`);
+  }
 
   /** Initial full read, then the watch. Rejects when etcd cannot be reached. */
   async start(): Promise<void> {
@@ -96,9 +125,15 @@ export class EtcdSync {
     const revision = Number(res.header.revision);
     const seen = new Set<string>();
     const touched = new Set<string>();
+    const rolloutsSeen = new Set<string>();
     for (const kv of res.kvs) {
       seen.add(idOf(kv.key));
+      const name = this.rolloutName(kv.key.toString());
+      if (name !== undefined) rolloutsSeen.add(name);
       this.applyPut(kv, touched);
+    }
+    for (const [name, rev] of this.rolloutRevs) {
+      if (!rolloutsSeen.has(name) && rev <= revision) this.applyRollout(name, undefined, revision);
     }
     for (const [key, entry] of this.entries) {
       // Keys gone at `revision` — unless a newer watch event re-created them meanwhile.
@@ -145,6 +180,8 @@ export class EtcdSync {
   private applyPut(kv: IKeyValue, batch?: Set<string>): void {
     const id = idOf(kv.key);
     const rev = Number(kv.mod_revision);
+    const rollout = this.rolloutName(kv.key.toString());
+    if (rollout !== undefined) return this.applyRollout(rollout, kv.value.toString(), rev);
     const existing = this.entries.get(id);
     if (existing !== undefined && existing.rev > rev) return;
     const deletedAt = this.tombstones.get(id);
@@ -166,6 +203,8 @@ export class EtcdSync {
   private applyDelete(kv: IKeyValue): void {
     const id = idOf(kv.key);
     const rev = Number(kv.mod_revision);
+    const rollout = this.rolloutName(kv.key.toString());
+    if (rollout !== undefined) return this.applyRollout(rollout, undefined, rev);
     if (this.readsInFlight > 0 && !((this.tombstones.get(id) ?? -1) > rev)) this.tombstones.set(id, rev);
     const existing = this.entries.get(id);
     if (existing === undefined || existing.rev > rev) return; // unknown, or re-created after this delete

@@ -66,7 +66,7 @@ export function parseRegistryFile(
   text: string,
   file: string,
   format: RegistryFileFormat = JSON_FORMAT,
-): { instances: GrayInstance[]; rules: ReadonlyMap<string, Rules> } {
+): { instances: GrayInstance[]; rules: ReadonlyMap<string, Rules>; rollouts: ReadonlyMap<string, unknown> | undefined } {
   const doc = parseDoc(text, file, format);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new GrayConfigError(`graylane: registry file ${file} must hold an object { "instances": [...], "rules": {...} }.`);
@@ -76,7 +76,7 @@ export function parseRegistryFile(
   try {
     const list = instances.map((inst, i) => normalizeInstance(inst, `instances[${i}]`));
     requireDistinctAddresses(list, 'instances');
-    return { instances: list, rules: normalizeRuleMap(own(doc, 'rules'), 'rules') };
+    return { instances: list, rules: normalizeRuleMap(own(doc, 'rules'), 'rules'), rollouts: rolloutSection(own(doc, 'rollouts')) };
   } catch (e) {
     throw new GrayConfigError(`${(e as Error).message.replace(/^graylane: /, `graylane: registry file ${file}: `)}`, { cause: e });
   }
@@ -120,6 +120,32 @@ export function toggleStage(
   rules[service] = entry;
   const next = copy(doc);
   next.rules = rules;
+  return format.stringify(next);
+}
+
+/**
+ * The raw `"rollouts"` section as a map (each record is validated by the registry, one by one, so a
+ * corrupted record never blocks instance updates); `undefined` when the section is not an object.
+ */
+function rolloutSection(raw: unknown): ReadonlyMap<string, unknown> | undefined {
+  const out = new Map<string, unknown>();
+  if (raw === undefined) return out;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  for (const [name, record] of Object.entries(raw)) out.set(name, record);
+  return out;
+}
+
+/**
+ * The file's new text with `rollouts[name]` set to `record`; every other field is kept. Throws
+ * `GrayConfigError` when the current text is invalid (the file is not overwritten with an older state).
+ */
+export function withRollout(current: string, file: string, name: string, record: object, format: RegistryFileFormat = JSON_FORMAT): string {
+  parseRegistryFile(current, file, format);
+  const doc = parseDoc(current, file, format) as object;
+  const rollouts = copy(own(doc, 'rollouts'));
+  rollouts[name] = record;
+  const next = copy(doc);
+  next.rollouts = rollouts;
   return format.stringify(next);
 }
 

@@ -6,11 +6,15 @@
 import { lstatSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { GrayConfigError } from '../core/errors.js';
-import { JSON_FORMAT, parseRegistryFile, toggleStage, type RegistryFileFormat } from './file-format.js';
+import { JSON_FORMAT, parseRegistryFile, toggleStage, withRollout, type RegistryFileFormat } from './file-format.js';
+import { campaignFileLeader } from './file-leader.js';
 import { readRegistryText, readRegistryTextSync, writeFileAtomic } from './file-io.js';
 import { withFileLock } from './file-lock.js';
 import { RegistryStore } from './registry-store.js';
-import type { GrayRegistry, GrayRegistryHooks } from './types.js';
+import { normalizeRolloutRecord, requireRolloutName } from './rollout-record.js';
+import { RolloutRecords } from './rollout-records.js';
+import type { GrayRolloutRegistry } from './rollout-registry.js';
+import type { GrayRegistryHooks } from './types.js';
 import { requireRegistryStage, requireService } from './validate.js';
 
 /** Options of {@link createFileRegistry}. */
@@ -27,8 +31,8 @@ export interface FileRegistryOptions extends GrayRegistryHooks {
   readonly format?: RegistryFileFormat;
 }
 
-/** A registry backed by a JSON (or YAML) file. */
-export interface FileGrayRegistry extends GrayRegistry {
+/** A registry backed by a JSON (or YAML) file; it also stores rollout records (`"rollouts": { "<name>": {...} }`). */
+export interface FileGrayRegistry extends GrayRolloutRegistry {
   /** Absolute path of the file. */
   readonly path: string;
   /** The error of the last reload attempt, or `undefined` when the file on disk is in use. */
@@ -69,6 +73,12 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
   }
   const initial = parseRegistryFile(text, file, format);
   store.replaceAll(initial.instances, initial.rules);
+  const rollouts = new RolloutRecords((e) => store.reportError(e));
+  const applyRollouts = (raw: ReadonlyMap<string, unknown> | undefined): void => {
+    if (raw === undefined) store.reportError(new GrayConfigError(`graylane: registry file ${file}: "rollouts" must be an object keyed by rollout name; keeping the last good rollout records.`));
+    else rollouts.replaceAll(raw, 'rollouts');
+  };
+  applyRollouts(initial.rollouts);
 
   let lastText = text;
   let lastError: Error | undefined;
@@ -81,6 +91,7 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
     try {
       const parsed = parseRegistryFile(content, file, format);
       store.replaceAll(parsed.instances, parsed.rules);
+      applyRollouts(parsed.rollouts);
       lastText = content;
       lastError = undefined;
       return true;
@@ -177,6 +188,31 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
         await writeFileAtomic(target, next);
         apply(next);
       });
+    },
+    getRollout: (name) => rollouts.get(name),
+    getRolloutError: (name) => rollouts.problem(name),
+    listRollouts: () => rollouts.names(),
+    watchRollout: (name, listener) => rollouts.watch(name, listener),
+    async updateRollout(name, update) {
+      requireRolloutName(name, 'updateRollout');
+      return withFileLock(file, async (target) => {
+        const current = await readRegistryText(target);
+        const raw = parseRegistryFile(current, file, format).rollouts;
+        const stored = raw?.has(name) === true ? rollouts.apply(name, raw.get(name), `rollouts.${name}`) : raw === undefined ? rollouts.get(name) : undefined;
+        const next = update(stored);
+        if (next === undefined) return stored;
+        const record = normalizeRolloutRecord(next, `updateRollout('${name}')`);
+        const text = withRollout(current, file, name, record, format);
+        await writeFileAtomic(target, text);
+        apply(text);
+        return rollouts.get(name);
+      });
+    },
+    campaignRollout(name, handlers, opts) {
+      requireRolloutName(name, 'campaignRollout');
+      const ttl = opts?.ttlSeconds ?? 10;
+      if (!(ttl > 0)) throw new GrayConfigError('graylane: campaignRollout: ttlSeconds must be a positive number.');
+      return campaignFileLeader(file, name, handlers, ttl, (e) => store.reportError(e));
     },
     async close() {
       if (closed) return;

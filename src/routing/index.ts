@@ -23,3 +23,6 @@ export type {
   GrayRegistryHooks,
 } from './types.js';
 export type { GrpcModule } from './grpc-compat.js';
+export { rolloutPercentIn, isRolloutRegistry } from './rollout-registry.js';
+export type { GrayRolloutRegistry, GrayRolloutCampaign, GrayRolloutCampaignHandlers } from './rollout-registry.js';
+export type { GrayRolloutRecord, GrayRolloutState, GrayRolloutAction, GrayRolloutDecision, GrayRolloutWindowReport } from './rollout-record.js';

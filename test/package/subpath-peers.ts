@@ -22,4 +22,6 @@ export const SUBPATH_PEERS: Readonly<Record<string, readonly string[]>> = {
   'graylane/amqp': [],
   'graylane/ops': [],
   'graylane/openfeature': [],
+  // etcd3 is loaded by createEtcdRegistry only (the rollout itself takes any registry).
+  'graylane/rollout': [],
 };

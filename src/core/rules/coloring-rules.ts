@@ -5,7 +5,7 @@
  */
 import { GrayConfigError } from '../errors.js';
 import type { GrayPolicy } from '../policy.js';
-import { compileRule, type CompiledRule } from './compile.js';
+import { compileRule, type CompiledRule, type RolloutPercentLookup } from './compile.js';
 import type { ColoringInput, ColoringRule } from './types.js';
 
 /** Options of {@link createColoringRules}. */
@@ -20,6 +20,14 @@ export interface ColoringRulesOptions {
    * rule. Default: every stage is enabled.
    */
   readonly isStageEnabled?: (stage: string) => boolean;
+  /**
+   * Reads the current share, from 0 to 100, of a named rollout, for rules written
+   * `rollout: { rollout: 'pricing-v2', header: 'x-user-id' }` (e.g. `rolloutPercentIn(registry)` from
+   * `graylane/routing`, which reads the registry's local copy). Asked on every request such a rule
+   * sees, so it must be cheap; `undefined`, a value outside 0 … 100, or a throw counts as 0 % (the
+   * rule matches nobody). Required when a rule names a rollout. Default: none.
+   */
+  readonly rolloutPercent?: RolloutPercentLookup;
 }
 
 /** A compiled, hot-swappable rule set built by {@link createColoringRules}. */
@@ -37,13 +45,13 @@ export interface ColoringRules {
   readonly version: number;
 }
 
-function compileAll(rules: unknown, policy: GrayPolicy | undefined): { source: readonly ColoringRule[]; compiled: readonly CompiledRule[] } {
+function compileAll(rules: unknown, policy: GrayPolicy | undefined, lookup: RolloutPercentLookup | undefined): { source: readonly ColoringRule[]; compiled: readonly CompiledRule[] } {
   if (!Array.isArray(rules)) {
     throw new GrayConfigError("graylane: coloring rules must be an array, e.g. [{ stage: 'canary', match: { header: 'x-user-group', equals: 'qa' } }].");
   }
   // Deep-copy through JSON semantics first: the caller may mutate their array later.
   const source = rules.map((rule) => structuredCloneRule(rule));
-  const compiled = source.map((rule, index) => compileRule(rule, index, policy));
+  const compiled = source.map((rule, index) => compileRule(rule, index, policy, lookup));
   return { source: Object.freeze(source) as readonly ColoringRule[], compiled: Object.freeze(compiled) };
 }
 
@@ -67,15 +75,20 @@ function structuredCloneRule(rule: unknown): unknown {
  *   { name: 'qa', stage: 'canary', match: { header: 'x-user-group', equals: 'qa' } },
  *   { name: '5% of users', stage: 'canary', rollout: { percent: 5, header: 'x-user-id' } },
  * ]);
+ * // The share of a named rollout, read from the registry on every request (hot, like routing rules):
+ * createColoringRules([{ stage: 'canary', rollout: { rollout: 'pricing-v2', header: 'x-user-id' } }], { rolloutPercent: rolloutPercentIn(registry) });
  * rules.setRules([...]); // hot swap at run time
  */
 export function createColoringRules(rules: readonly ColoringRule[], options: ColoringRulesOptions = {}): ColoringRules {
   if (typeof options !== 'object' || options === null) throw new GrayConfigError('graylane: coloring rule options must be an object.');
-  const { policy, isStageEnabled } = options;
+  const { policy, isStageEnabled, rolloutPercent } = options;
   if (isStageEnabled !== undefined && typeof isStageEnabled !== 'function') {
     throw new GrayConfigError('graylane: isStageEnabled must be a function (stage) => boolean.');
   }
-  let current = compileAll(rules, policy);
+  if (rolloutPercent !== undefined && typeof rolloutPercent !== 'function') {
+    throw new GrayConfigError('graylane: rolloutPercent must be a function (rolloutName) => percent | undefined, e.g. rolloutPercentIn(registry) from graylane/routing.');
+  }
+  let current = compileAll(rules, policy, rolloutPercent);
   let version = 1;
 
   const enabled = (stage: string): boolean => {
@@ -101,7 +114,7 @@ export function createColoringRules(rules: readonly ColoringRule[], options: Col
       return undefined;
     },
     setRules(next) {
-      current = compileAll(next, policy);
+      current = compileAll(next, policy, rolloutPercent);
       version++;
     },
     get rules() {

@@ -26,7 +26,23 @@ type Fail = (problem: string) => never;
 
 const RULE_KEYS = new Set(['stage', 'name', 'match', 'rollout']);
 const CONDITION_KEYS = new Set(['header', 'cookie', 'query', 'pathPrefix', 'equals', 'oneOf', 'regex', 'ignoreCase']);
-const ROLLOUT_KEYS = new Set(['percent', 'header', 'cookie', 'salt']);
+const ROLLOUT_KEYS = new Set(['percent', 'rollout', 'header', 'cookie', 'salt']);
+/** Names of registry rollouts (`rollout.rollout`): like service names. */
+const ROLLOUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** Reads the current percentage of a named rollout (see `ColoringRulesOptions.rolloutPercent`). */
+export type RolloutPercentLookup = (name: string) => number | undefined;
+
+/** The threshold (0 … 10,000 buckets) of a looked-up percentage; anything but a number from 0 to 100 counts as 0. Never throws. */
+function lookedUpThreshold(lookup: RolloutPercentLookup, name: string): number {
+  let percent: unknown;
+  try {
+    percent = lookup(name);
+  } catch {
+    return 0; // Fail safe: a broken lookup colors nobody.
+  }
+  return typeof percent === 'number' && percent >= 0 && percent <= 100 ? Math.round(percent * 100) : 0;
+}
 
 function checkKeys(value: object, allowed: Set<string>, what: string, fail: Fail): void {
   for (const key of Object.keys(value)) {
@@ -107,23 +123,31 @@ function condition(spec: unknown, what: string, fail: Fail): (input: ColoringInp
   };
 }
 
-function rollout(spec: unknown, stage: string, fail: Fail): (input: ColoringInput) => boolean {
-  if (!isObject(spec)) fail("rollout must be an object such as { percent: 10, header: 'x-user-id' }");
+function rollout(spec: unknown, stage: string, fail: Fail, lookup: RolloutPercentLookup | undefined): (input: ColoringInput) => boolean {
+  if (!isObject(spec)) fail("rollout must be an object such as { percent: 10, header: 'x-user-id' } or { rollout: 'pricing-v2', header: 'x-user-id' }");
   checkKeys(spec, ROLLOUT_KEYS, 'rollout', fail);
-  const percent = spec.percent;
-  if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) fail(`rollout.percent must be a number from 0 to 100, got ${JSON.stringify(percent)}`);
+  const { percent, rollout: name } = spec;
+  if ((percent === undefined) === (name === undefined)) fail("rollout takes exactly one of percent (a fixed share) and rollout (the name of a registry rollout)");
+  if (percent !== undefined && (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100)) fail(`rollout.percent must be a number from 0 to 100, got ${JSON.stringify(percent)}`);
+  if (name !== undefined && (typeof name !== 'string' || !ROLLOUT_NAME.test(name))) fail(`rollout.rollout ${JSON.stringify(name)} is not a valid rollout name; use letters, digits, '_', '.', '-' (at most 128), e.g. 'pricing-v2'`);
+  if (name !== undefined && lookup === undefined) {
+    fail(`rollout.rollout '${String(name)}' needs a way to read the rollout's share: pass createColoringRules(rules, { rolloutPercent }) (e.g. rolloutPercentIn(registry) from graylane/routing)`);
+  }
   if (spec.salt !== undefined && typeof spec.salt !== 'string') fail('rollout.salt must be a string');
   const read = reader(spec, ['header', 'cookie'], 'rollout', fail);
   const salt = (spec.salt as string | undefined) ?? stage;
-  const threshold = Math.round(percent * 100);
+  const fixed = typeof percent === 'number' ? Math.round(percent * 100) : undefined;
+  const threshold = fixed !== undefined ? () => fixed : () => lookedUpThreshold(lookup!, name as string);
   return (input) => {
+    const limit = threshold();
+    if (limit === 0) return false;
     const key = read(input);
-    return key !== undefined && key.length > 0 && key.length <= MAX_MATCH_LENGTH && rolloutBucket(salt, key) < threshold;
+    return key !== undefined && key.length > 0 && key.length <= MAX_MATCH_LENGTH && rolloutBucket(salt, key) < limit;
   };
 }
 
 /** Validates rule `index` and compiles it. Throws {@link GrayConfigError} naming the rule and the fix. */
-export function compileRule(rule: unknown, index: number, policy: GrayPolicy | undefined): CompiledRule {
+export function compileRule(rule: unknown, index: number, policy: GrayPolicy | undefined, lookup?: RolloutPercentLookup): CompiledRule {
   const label = isObject(rule) && typeof rule.name === 'string' ? `#${index} (${JSON.stringify(rule.name)})` : `#${index}`;
   const fail: Fail = (problem) => {
     throw new GrayConfigError(`graylane: coloring rule ${label}: ${problem}.`);
@@ -137,7 +161,7 @@ export function compileRule(rule: unknown, index: number, policy: GrayPolicy | u
   if (rule.name !== undefined && typeof rule.name !== 'string') fail('name must be a string');
   const specs: unknown[] = rule.match === undefined ? [] : Array.isArray(rule.match) ? rule.match : [rule.match];
   const tests = specs.map((spec, i) => condition(spec, specs.length > 1 ? `match[${i}]` : 'match', fail));
-  if (rule.rollout !== undefined) tests.push(rollout(rule.rollout, stage, fail));
+  if (rule.rollout !== undefined) tests.push(rollout(rule.rollout, stage, fail, lookup));
   if (tests.length === 0) return { stage, test: () => true };
   if (tests.length === 1) return { stage, test: tests[0]! };
   return { stage, test: (input) => tests.every((t) => t(input)) };

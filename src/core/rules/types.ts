@@ -58,10 +58,19 @@ export type ColoringCondition =
 /**
  * Percentage rollout by a stable key. A request is in iff it carries the key and
  * `rolloutBucket(salt, key) < Math.round(percent * 100)`; without the key the rule does not match.
+ * The share is fixed (`percent`) or read on every request from a named rollout in a registry
+ * (`rollout`, driven by `createRollout` in `graylane/rollout`): give exactly one. Raising the share
+ * only ever adds keys, so a user in at 5 % is still in at 25 %.
  */
 export interface ColoringRollout {
-  /** Share of keys that match, from 0 to 100 (0.01 resolution). */
-  readonly percent: number;
+  /** Fixed share of keys that match, from 0 to 100 (0.01 resolution). Give this or `rollout`. */
+  readonly percent?: number;
+  /**
+   * Name of a registry rollout whose current share applies, e.g. `'pricing-v2'` (letters, digits,
+   * `_`, `.`, `-`). Needs the `rolloutPercent` option of `createColoringRules`; while the rollout is
+   * unknown the share is 0. Give this or `percent`.
+   */
+  readonly rollout?: string;
   /** Header holding the key, e.g. `'x-user-id'` (give this or `cookie`). */
   readonly header?: string;
   /** Cookie holding the key, e.g. `'uid'` (give this or `header`). */
@@ -76,6 +85,7 @@ export interface ColoringRollout {
  * @example
  * { name: 'qa', stage: 'canary', match: { header: 'x-user-group', oneOf: ['qa', 'staff'] } }
  * { name: '10% of users', stage: 'canary', rollout: { percent: 10, header: 'x-user-id' } }
+ * { name: 'pricing ramp', stage: 'canary', rollout: { rollout: 'pricing-v2', header: 'x-user-id' } }
  */
 export interface ColoringRule {
   /** The stage this rule yields, e.g. `'canary'`. Must be a valid stage (and allowed by the policy). */
