@@ -20,6 +20,7 @@ export default defineConfig([
       'otel/grpc-js/index': 'src/otel/grpc-js/index.ts',
       'nestjs/index': 'src/nestjs/index.ts',
       'amqp/index': 'src/amqp/index.ts',
+      'nats/index': 'src/nats/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

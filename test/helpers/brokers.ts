@@ -126,3 +126,16 @@ export async function startRabbit(): Promise<Broker> {
   await waitPort(port, proc, 60_000, 'rabbitmq-server', log);
   return started(`amqp://guest:guest@127.0.0.1:${port}`, port, proc, dir);
 }
+
+/** NATS with JetStream: the one on 127.0.0.1:4222, else `nats-server -js` on a free port with a temp store dir. */
+export async function startNats(): Promise<Broker> {
+  if (process.env.GRAYLANE_SPAWN_BROKERS !== '1' && (await answers(4222))) {
+    return { url: 'nats://127.0.0.1:4222', host: '127.0.0.1', port: 4222, close: async () => undefined };
+  }
+  ensureInstalled('nats-server', 'nats-server');
+  const dir = mkdtempSync(join(tmpdir(), 'graylane-nats-'));
+  const port = await freePort();
+  const { proc, log } = spawnLogged('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {});
+  await waitPort(port, proc, 30_000, 'nats-server', log);
+  return started(`nats://127.0.0.1:${port}`, port, proc, dir);
+}
