@@ -18,8 +18,11 @@ export interface MessageRunnerOptions<M extends object> {
   readonly feed: ConsumerFeed | undefined;
   /** The user's error hook (its own errors are ignored). */
   readonly onError: ((error: unknown, message: M) => void) | undefined;
-  /** Settles the message once its handler finished: `ok` when it returned or resolved. Errors it throws are ignored. */
-  readonly settle: (message: M, ok: boolean, ctx: GrayContext) => void;
+  /**
+   * Settles the message once its handler finished: `ok` when it returned or resolved; `outcome` is
+   * what it returned (resolved with) or the error it threw (rejected with). Errors it throws are ignored.
+   */
+  readonly settle: (message: M, ok: boolean, ctx: GrayContext, outcome: unknown) => void;
 }
 
 /**
@@ -28,17 +31,17 @@ export interface MessageRunnerOptions<M extends object> {
  */
 export function messageRunner<M extends object>(options: MessageRunnerOptions<M>): (message: M, ctx: GrayContext) => void {
   const { handler, queue, feed, onError, settle } = options;
-  const finish = (message: M, ctx: GrayContext, t0: number, ok: boolean, error?: unknown): void => {
+  const finish = (message: M, ctx: GrayContext, t0: number, ok: boolean, outcome: unknown): void => {
     feed?.(queue, ctx.stage, ok, performance.now() - t0);
     if (!ok && onError !== undefined) {
       try {
-        onError(error, message);
+        onError(outcome, message);
       } catch {
         // the hook must not break consumption
       }
     }
     try {
-      settle(message, ok, ctx);
+      settle(message, ok, ctx, outcome);
     } catch {
       // the connection closed under us: the broker redelivers the unacked message (headers kept)
     }
@@ -54,9 +57,9 @@ export function messageRunner<M extends object>(options: MessageRunnerOptions<M>
       return;
     }
     if (result !== null && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-      (result as PromiseLike<unknown>).then(() => finish(message, ctx, t0, true), (e: unknown) => finish(message, ctx, t0, false, e));
+      (result as PromiseLike<unknown>).then((value) => finish(message, ctx, t0, true, value), (e: unknown) => finish(message, ctx, t0, false, e));
     } else {
-      finish(message, ctx, t0, true);
+      finish(message, ctx, t0, true, result);
     }
   };
 }

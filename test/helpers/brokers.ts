@@ -139,3 +139,16 @@ export async function startNats(): Promise<Broker> {
   await waitPort(port, proc, 30_000, 'nats-server', log);
   return started(`nats://127.0.0.1:${port}`, port, proc, dir);
 }
+
+/** Redis: the one on 127.0.0.1:6379, else `redis-server` on a free port with a temp dir (no persistence). */
+export async function startRedis(): Promise<Broker> {
+  if (process.env.GRAYLANE_SPAWN_BROKERS !== '1' && (await answers(6379))) {
+    return { url: 'redis://127.0.0.1:6379', host: '127.0.0.1', port: 6379, close: async () => undefined };
+  }
+  ensureInstalled('redis-server', 'redis-server');
+  const dir = mkdtempSync(join(tmpdir(), 'graylane-redis-'));
+  const port = await freePort();
+  const { proc, log } = spawnLogged('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no'], {});
+  await waitPort(port, proc, 30_000, 'redis-server', log);
+  return started(`redis://127.0.0.1:${port}`, port, proc, dir);
+}
