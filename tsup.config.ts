@@ -21,6 +21,7 @@ export default defineConfig([
       'nestjs/index': 'src/nestjs/index.ts',
       'amqp/index': 'src/amqp/index.ts',
       'nats/index': 'src/nats/index.ts',
+      'bullmq/index': 'src/bullmq/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
