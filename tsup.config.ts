@@ -24,6 +24,8 @@ export default defineConfig([
       'ops/index': 'src/ops/index.ts',
       'openfeature/index': 'src/openfeature/index.ts',
       'rollout/index': 'src/rollout/index.ts',
+      'nats/index': 'src/nats/index.ts',
+      'bullmq/index': 'src/bullmq/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -10,12 +10,12 @@ import { GrayConfigError } from '../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import type { RollbackGuard } from '../observe/rollback-guard.js';
 import { consumerFeed, type GrayConsumerMetricsOptions } from '../queue/consumer-feed.js';
-import { QueueLanes, requireLaneOptions, type GrayLaneOptions, type LaneAnnouncement } from '../queue/lanes.js';
+import { startLaneConsumer } from '../queue/lane-consumer.js';
+import { QueueLanes, requireLaneOptions, type GrayLaneOptions } from '../queue/lanes.js';
 import { messageGrayContext } from '../queue/message-carrier.js';
-import { rememberMessageContext, runInMessageContext } from '../queue/message-context.js';
+import { messageRunner } from '../queue/message-runner.js';
 import { requireRegistryStage } from '../routing/validate.js';
 import { DEFAULT_LANE_QUEUE, LaneDeclarations, laneQueueName, type AmqpChannelLike } from './lane-queue.js';
-import { LaneSubscriptions } from './subscriptions.js';
 
 /** The `lanes` option of a consumer: the lane options plus the consumer's own stage. */
 export interface GrayAmqpConsumerLanes extends GrayLaneOptions {
@@ -96,86 +96,42 @@ export async function grayAmqpConsume(channel: AmqpChannelLike, queue: string, h
   const lanesOption = requireLaneOptions(options.lanes, 'grayAmqpConsume');
   const stage = lanesOption?.stage === undefined ? policy.defaultStage : requireRegistryStage(lanesOption.stage, 'grayAmqpConsume: lanes.stage');
   const feed = consumerFeed('rabbitmq', policy, options.metrics, options.guard, 'grayAmqpConsume');
-  const onError = options.onHandlerError;
-
-  const settle = (msg: ConsumeMessage, ctx: GrayContext, t0: number, ok: boolean, error?: unknown): void => {
-    feed?.(queue, ctx.stage, ok, performance.now() - t0);
-    if (!ok && onError !== undefined) {
-      try {
-        onError(error, msg);
-      } catch {
-        // the hook must not break consumption
-      }
-    }
-    if (ack === 'manual') return;
-    try {
+  const run = messageRunner<ConsumeMessage>({
+    handler,
+    queue,
+    feed,
+    onError: options.onHandlerError,
+    settle(msg, ok) {
+      if (ack === 'manual') return;
       if (ok) channel.ack(msg);
       else channel.nack(msg, false, onFailure === 'requeue' || (onFailure === 'requeue-once' && !msg.fields.redelivered));
-    } catch {
-      // The channel closed under us: RabbitMQ requeues the unacked message (redelivered, headers kept).
-    }
-  };
+    },
+  });
   const onMessage = (msg: ConsumeMessage | null): void => {
-    if (msg === null) return; // cancelled by the broker (queue deleted); the subscriptions notice on reconcile
-    const ctx = messageGrayContext(msg.properties.headers, policy);
-    rememberMessageContext(msg, ctx);
-    const t0 = performance.now();
-    let result: unknown;
-    try {
-      result = runInMessageContext(ctx, handler, msg, ctx);
-    } catch (e) {
-      settle(msg, ctx, t0, false, e);
-      return;
-    }
-    if (result !== null && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-      (result as PromiseLike<unknown>).then(() => settle(msg, ctx, t0, true), (e: unknown) => settle(msg, ctx, t0, false, e));
-    } else {
-      settle(msg, ctx, t0, true);
-    }
+    if (msg === null) return; // cancelled by the broker (queue deleted); the lanes notice on the next change
+    run(msg, messageGrayContext(msg.properties.headers, policy));
   };
 
   const consumeOptions = { ...options.consume };
   const declarations = new LaneDeclarations(channel, options.laneQueue ?? DEFAULT_LANE_QUEUE);
-  const subs = new LaneSubscriptions(channel, onMessage, consumeOptions, declarations);
-  if (lanesOption === undefined) {
-    await subs.reconcile([queue], new Set([queue]));
-    return handle(subs, stage, undefined, undefined);
-  }
-  const lanes = new QueueLanes(lanesOption, policy, queue, 'grayAmqpConsume');
-  const own = laneQueueName(queue, stage, policy.defaultStage);
-  const ownIsMain = stage === policy.defaultStage;
-  const wanted = (): string[] => {
-    const list = lanes.open(stage) ? [own] : [];
-    if (ownIsMain) for (const s of lanes.drained()) list.push(laneQueueName(queue, s, policy.defaultStage));
-    return list;
-  };
-  const declared = new Set<string>(ownIsMain ? [queue] : []); // the main queue is the user's to declare
-  const stop = lanes.watch(() => void subs.reconcile(wanted(), declared));
-  await subs.reconcile(wanted(), declared);
-  const announcement = await lanes.announce(stage, lanesOption.address).catch(async (e: unknown) => {
-    stop();
-    await subs.close();
-    throw e;
-  });
-  return handle(subs, stage, stop, announcement);
-}
-
-function handle(subs: LaneSubscriptions, stage: string, stop: (() => void) | undefined, announcement: LaneAnnouncement | undefined): GrayAmqpConsumer {
-  let closing: Promise<void> | undefined;
+  const nameOf = (s: string): string => laneQueueName(queue, s, policy.defaultStage);
+  const lanes = lanesOption === undefined ? undefined : new QueueLanes(lanesOption, policy, queue, 'grayAmqpConsume');
+  const consumer = await startLaneConsumer<string>({
+    async start(s) {
+      // The main queue is the user's to declare; lane queues are graylane's.
+      if (s !== policy.defaultStage) await declarations.ensure(nameOf(s));
+      return (await channel.consume(nameOf(s), onMessage, consumeOptions)).consumerTag;
+    },
+    async stop(tag) {
+      await channel.cancel(tag);
+    },
+  }, stage, lanes, lanesOption?.address);
   return {
     stage,
     get queues() {
-      return subs.active();
+      return consumer.stages().map(nameOf);
     },
-    settled: () => subs.settled(),
-    close() {
-      closing ??= (async () => {
-        stop?.();
-        // Leave the registry first, so publishers stop routing here, then stop taking messages.
-        await announcement?.close().catch(() => undefined);
-        await subs.close();
-      })();
-      return closing;
-    },
+    settled: () => consumer.settled(),
+    close: () => consumer.close(),
   };
 }

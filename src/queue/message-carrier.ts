@@ -43,13 +43,53 @@ export const messageHeadersGetter: GrayGetter<MessageHeaders> = {
 };
 
 /**
+ * Header names lower-cased into a null-prototype record (the first of names equal but for case
+ * wins), so each later lookup is one exact read: linear in the number of headers, however a hostile
+ * publisher cases them. Returns `headers` itself when every name is already lower-case. Internal.
+ */
+export function lowerCaseHeaders(headers: MessageHeaders): MessageHeaders {
+  let out: Record<string, unknown> | undefined;
+  const names = Object.keys(headers);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const lower = asciiLower(name);
+    if (out === undefined) {
+      if (lower === name) continue;
+      out = Object.create(null) as Record<string, unknown>;
+      for (let j = 0; j < i; j++) out[names[j]!] = headers[names[j]!];
+    }
+    if (!Object.hasOwn(out, lower)) out[lower] = headers[name];
+  }
+  return out ?? headers;
+}
+
+/**
+ * Headers given as `[name, value]` pairs (e.g. a NATS `MsgHdrs`, values as string arrays) as a
+ * null-prototype record with lower-case names; the first name wins. Linear. Internal.
+ */
+export function headersFromEntries(entries: Iterable<readonly [string, unknown]>): MessageHeaders {
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [name, value] of entries) {
+    const lower = asciiLower(name);
+    if (!Object.hasOwn(out, lower)) out[lower] = value;
+  }
+  return out;
+}
+
+/** Reads lower-cased headers ({@link lowerCaseHeaders}): one exact read per key. */
+const lowerHeadersGetter: GrayGetter<MessageHeaders> = {
+  get: (headers, key) => (Object.hasOwn(headers, key) ? asText(headers[key]) : undefined),
+  keys: (headers) => Object.keys(headers),
+};
+
+/**
  * The gray context of a consumed message: its headers validated by `policy` (junk, oversized or
  * non-text values give the default stage and are reported through the policy's `onInvalid`).
- * No headers at all: the policy's default context. Never throws.
+ * No headers at all: the policy's default context. Header names match case-insensitively. Never throws.
  */
 export function messageGrayContext(headers: MessageHeaders | null | undefined, policy: GrayPolicy): GrayContext {
   if (headers === undefined || headers === null || typeof headers !== 'object') return policy.defaultContext;
-  return extractGrayContext(headers, messageHeadersGetter, policy);
+  return extractGrayContext(lowerCaseHeaders(headers), lowerHeadersGetter, policy);
 }
 
 function hasHeader(headers: MessageHeaders, key: string): boolean {

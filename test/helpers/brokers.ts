@@ -126,3 +126,29 @@ export async function startRabbit(): Promise<Broker> {
   await waitPort(port, proc, 60_000, 'rabbitmq-server', log);
   return started(`amqp://guest:guest@127.0.0.1:${port}`, port, proc, dir);
 }
+
+/** NATS with JetStream: the one on 127.0.0.1:4222, else `nats-server -js` on a free port with a temp store dir. */
+export async function startNats(): Promise<Broker> {
+  if (process.env.GRAYLANE_SPAWN_BROKERS !== '1' && (await answers(4222))) {
+    return { url: 'nats://127.0.0.1:4222', host: '127.0.0.1', port: 4222, close: async () => undefined };
+  }
+  ensureInstalled('nats-server', 'nats-server');
+  const dir = mkdtempSync(join(tmpdir(), 'graylane-nats-'));
+  const port = await freePort();
+  const { proc, log } = spawnLogged('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {});
+  await waitPort(port, proc, 30_000, 'nats-server', log);
+  return started(`nats://127.0.0.1:${port}`, port, proc, dir);
+}
+
+/** Redis: the one on 127.0.0.1:6379, else `redis-server` on a free port with a temp dir (no persistence). */
+export async function startRedis(): Promise<Broker> {
+  if (process.env.GRAYLANE_SPAWN_BROKERS !== '1' && (await answers(6379))) {
+    return { url: 'redis://127.0.0.1:6379', host: '127.0.0.1', port: 6379, close: async () => undefined };
+  }
+  ensureInstalled('redis-server', 'redis-server');
+  const dir = mkdtempSync(join(tmpdir(), 'graylane-redis-'));
+  const port = await freePort();
+  const { proc, log } = spawnLogged('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no'], {});
+  await waitPort(port, proc, 30_000, 'redis-server', log);
+  return started(`redis://127.0.0.1:${port}`, port, proc, dir);
+}

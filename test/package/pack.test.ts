@@ -37,6 +37,7 @@ const PROJECTS = {
     consumer: 'consumer-nestjs.ts',
   },
   openfeature: { install: ['@openfeature/server-sdk@^1.13'], peers: ['@openfeature/server-sdk'], consumer: 'consumer-ops.ts' },
+  queues: { install: ['nats@^2.29', 'bullmq@^5', 'amqplib@^0.10'], peers: ['amqplib', 'bullmq', 'nats'], consumer: 'consumer-queues.ts' },
 } as const satisfies Record<string, { install: readonly string[]; peers: readonly string[]; consumer: string }>;
 type Project = keyof typeof PROJECTS;
 
@@ -147,6 +148,9 @@ describe('published tarball', () => {
       expect(names('none', 'graylane/amqp')).toEqual(expect.arrayContaining(['grayAmqpConsume', 'grayAmqpPublisher', 'getMessageGrayContext', 'laneQueueName']));
       expect(names('none', 'graylane/ops')).toEqual(expect.arrayContaining(['alertmanagerRollbackHandler', 'prometheusRuleManifest', 'prometheusRules', 'rulesToYaml']));
       expect(names('none', 'graylane/openfeature')).toEqual(['grayEvaluationContext', 'grayOpenFeatureHook']);
+      expect(names('queues', 'graylane/nats')).toEqual(expect.arrayContaining(['grayNatsConsume', 'grayNatsPublisher', 'getMessageGrayContext', 'laneSubject']));
+      expect(names('queues', 'graylane/bullmq')).toEqual(expect.arrayContaining(['grayBullmqProducer', 'grayBullmqWorker', 'jobGrayContext', 'laneQueueName']));
+      expect(names('none', 'graylane/rollout')).toEqual(expect.arrayContaining(['createRollout', 'formatRolloutStatus', 'rolloutPercentIn']));
       const everywhere = [...all.values()].flatMap((l) => Object.values(l.result).flatMap((r) => r.names));
       expect(everywhere.filter((n) => /^(encodeHops|parseHops|MAX_HOPS|MAX_HOPS_LENGTH)$/.test(n))).toEqual([]);
     });

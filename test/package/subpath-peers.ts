@@ -20,6 +20,9 @@ export const SUBPATH_PEERS: Readonly<Record<string, readonly string[]>> = {
   'graylane/connect': [],
   'graylane/nestjs': ['@grpc/grpc-js', '@nestjs/common', '@nestjs/core', 'rxjs'],
   'graylane/amqp': [],
+  // bullmq brings ioredis itself.
+  'graylane/nats': ['nats'],
+  'graylane/bullmq': ['bullmq'],
   'graylane/ops': [],
   'graylane/openfeature': [],
   // etcd3 is loaded by createEtcdRegistry only (the rollout itself takes any registry).
