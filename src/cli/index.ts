@@ -8,12 +8,14 @@
 import { parseArgs } from 'node:util';
 import { formatTrace, traceCall } from './trace.js';
 import { rules, RULES_USAGE } from './rules.js';
+import { dashboard, DASHBOARD_USAGE } from './dashboard.js';
 
 const USAGE = `usage:
   graylane trace <host:port> --method /pkg.Service/Method [--stage canary] [--header k=v]... [--json]
   graylane trace <http(s)://edge/path> [--stage canary] [--header k=v]... [--json]
       call a live service with the stage and the hop trace on; print the path (exit 1 if a hop lost the tag)
-${RULES_USAGE}`;
+${RULES_USAGE}
+${DASHBOARD_USAGE}`;
 
 async function trace(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -55,6 +57,8 @@ export async function main(argv: string[]): Promise<number> {
       return trace(rest);
     case 'rules':
       return rules(rest);
+    case 'dashboard':
+      return dashboard(rest);
     case undefined:
     case 'help':
     case '--help':
