@@ -47,6 +47,7 @@ export const PAGE_JS = String.raw`'use strict';
   }
   function verdictClass(s) { return s.disabled ? 'muted' : s.verdict === 'ok' ? 'good' : s.verdict === 'no-data' ? 'muted' : 'bad'; }
   function key(parts) { return JSON.stringify(parts); }
+  function short(text, max) { return text.length > max ? text.slice(0, max - 1) + '…' : text; }
 
   // Remembers which action button had focus so a refresh does not throw keyboard users out.
   function focusedKey() { var a = document.activeElement; return a && a.dataset && a.dataset.key ? a.dataset.key : null; }
@@ -69,7 +70,7 @@ export const PAGE_JS = String.raw`'use strict';
       });
       if (!changed) break;
     }
-    var W = 250, ROW = 20, HEAD = 26, GAP_X = 120, GAP_Y = 24, PAD = 16;
+    var W = 250, ROW = 20, HEAD = 26, GAP_X = 170, GAP_Y = 24, PAD = 16;
     var cols = [], pos = Object.create(null);
     s.services.forEach(function (svc) {
       var c = depth[svc.name];
@@ -102,13 +103,13 @@ export const PAGE_JS = String.raw`'use strict';
       var width = 1 + Math.min(8, Math.log2(1 + (e.rate || 0)));
       var cls = 'edge ' + (e.kind === 'lane' ? (e.stage === 'stable' ? 'stable' : 'canary') : e.kind);
       svg.appendChild(sv('path', { d: 'M' + x1 + ' ' + y1 + ' C' + mid + ' ' + y1 + ' ' + mid + ' ' + y2 + ' ' + x2 + ' ' + y2, class: cls, 'stroke-width': width.toFixed(1) }));
-      svg.appendChild(sv('text', { x: mid, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', class: 'edge-label' }, e.stage + ' ' + rate(e.rate) + (e.kind === 'lane' ? '' : ' ' + e.kind)));
+      svg.appendChild(sv('text', { x: x1 + 6, y: y1 - 4, class: 'edge-label' }, e.stage + ' ' + rate(e.rate) + (e.kind === 'lane' ? '' : ' ' + e.kind)));
     });
     Object.keys(pos).forEach(function (n) {
       var p = pos[n];
       var g = sv('g', { class: 'node' },
         sv('rect', { class: 'box', x: p.x, y: p.y, width: W, height: p.h, rx: 6 }),
-        sv('text', { class: 'title', x: p.x + 8, y: p.y + 17 }, p.svc.name + (p.svc.inRegistry ? '' : ' (not in registry)')));
+        sv('text', { class: 'title', x: p.x + 8, y: p.y + 17 }, sv('title', null, p.svc.name), short(p.svc.name, p.svc.inRegistry ? 34 : 16) + (p.svc.inRegistry ? '' : ' (unregistered)')));
       p.svc.stages.forEach(function (st) {
         var y = p.rows[st.stage];
         var cls = st.disabled ? 'row-disabled' : st.verdict === 'ok' ? 'row-ok' : st.verdict === 'no-data' ? 'row-none' : 'row-bad';
@@ -139,7 +140,7 @@ export const PAGE_JS = String.raw`'use strict';
       if (svc.stages.length === 0) body.appendChild(el('tr', null, el('th', { scope: 'row' }, svc.name), el('td', { colspan: 7, class: 'muted' }, 'no instances')));
       svc.stages.forEach(function (st) {
         var action = null;
-        if (s.actions && st.stage !== 'stable') {
+        if (s.actions && st.stage !== 'stable' && (st.instances.length > 0 || st.disabled)) {
           var verb = st.disabled ? 'Enable' : 'Disable';
           action = el('button', { type: 'button', class: st.disabled ? '' : 'danger', 'data-key': key([svc.name, st.stage]) }, verb + ' ' + st.stage + ' of ' + svc.name);
           action.addEventListener('click', function () { ask(svc.name, st.stage, !st.disabled); });
@@ -147,7 +148,7 @@ export const PAGE_JS = String.raw`'use strict';
         body.appendChild(el('tr', null,
           el('th', { scope: 'row' }, svc.name),
           el('td', null, st.stage),
-          el('td', null, st.instances.length === 0 ? 'none' : st.instances.map(function (x) { return x.address + (x.weight !== 1 ? ' (w ' + x.weight + ')' : ''); }).join(', ')),
+          el('td', null, st.instances.length === 0 ? 'none (served by the default stage or refused)' : st.instances.map(function (x) { return x.address + (x.weight !== 1 ? ' (w ' + x.weight + ')' : ''); }).join(', ')),
           el('td', null, rate(st.rate)),
           el('td', { class: st.verdict === 'error-rate' ? 'bad' : '' }, pct(st.errorRatio)),
           el('td', { class: st.verdict === 'p99' ? 'bad' : '' }, ms(st.p99Ms)),

@@ -190,6 +190,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         case '/app.js': return send(res, 200, 'text/javascript; charset=utf-8', PAGE_JS);
         case '/app.css': return send(res, 200, 'text/css; charset=utf-8', PAGE_CSS);
         case '/state.json': return json(res, 200, current);
+        case '/favicon.ico': res.writeHead(204, HEADERS); return void res.end();
         case '/events': {
           if (clients.size >= maxClients) return send(res, 503, 'text/plain; charset=utf-8', 'graylane dashboard: too many open pages\n');
           res.writeHead(200, { ...HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
