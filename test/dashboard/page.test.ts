@@ -16,6 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium.js';
 import { startLanesFleet, type LanesFleet } from '../helpers/lanes-fleet.js';
 
+/** The page's DOM, inside page.evaluate callbacks (the test program has no DOM lib). */
+interface PageNode { readonly id: string; readonly textContent: string | null; readonly children: ArrayLike<PageNode> }
+declare const document: { querySelectorAll(selector: string): Iterable<PageNode>; readonly activeElement: PageNode | null };
+const isOpen = (d: unknown): boolean => (d as { open: boolean }).open;
+
 const TOKEN = 'dashboard-test-token-0123456789';
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -39,7 +44,7 @@ function disabledOnDisk(): string[] {
 async function stageRow(service: string, stage: string): Promise<string | undefined> {
   return page.evaluate(([svc, st]) => {
     for (const tr of document.querySelectorAll('#stages tbody tr')) {
-      const cells = [...tr.children].map((c) => c.textContent ?? '');
+      const cells = Array.from(tr.children).map((c) => c.textContent ?? '');
       if (cells[0] === svc && cells[1] === st) return cells.join('|');
     }
     return undefined;
@@ -139,7 +144,7 @@ describe('graylane dashboard in a real browser', () => {
     await page.locator('#stages-h').focus();
     await tabTo(button);
     await page.keyboard.press('Enter');
-    expect(await page.locator('#confirm').evaluate((d: HTMLDialogElement) => d.open)).toBe(true);
+    expect(await page.locator('#confirm').evaluate(isOpen)).toBe(true);
     expect(await page.locator('#confirm-text').textContent()).toContain('Disable (roll back) stage canary of shop.Pricing?');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('confirm-ok');
@@ -153,7 +158,7 @@ describe('graylane dashboard in a real browser', () => {
     await tabTo(button);
     await page.keyboard.press('Enter');
     await page.keyboard.press('Escape');
-    expect(await page.locator('#confirm').evaluate((d: HTMLDialogElement) => d.open)).toBe(false);
+    expect(await page.locator('#confirm').evaluate(isOpen)).toBe(false);
     expect(disabledOnDisk()).toEqual([]);
 
     await page.keyboard.press('Enter');

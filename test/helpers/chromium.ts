@@ -16,7 +16,7 @@ export function ensureChromium(): string {
   try {
     execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'pipe', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   } catch (e) {
-    throw new Error(`The dashboard page tests need Debian's chromium at ${CHROMIUM}; \`apt-get install -y chromium\` failed (run it as root, after apt-get update): ${(e as Error).message}`);
+    throw new Error(`The dashboard page tests need Debian's chromium at ${CHROMIUM}; \`apt-get install -y chromium\` failed (run it as root, after apt-get update): ${(e as Error).message}`, { cause: e });
   }
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is missing; install Debian's chromium package.`);
   return CHROMIUM;
