@@ -69,7 +69,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
   const evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/metrics`;
-  cli = spawn('npx', ['tsx', 'src/cli/index.ts', 'dashboard', '--registry', fleet.registryPath, '--port', '0', '--token', TOKEN,
+  // One node process (not npx, which does not pass signals on), so SIGTERM reaches the dashboard.
+  cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'dashboard', '--registry', fleet.registryPath, '--port', '0', '--token', TOKEN,
     '--interval', '250', '--window', '3000', ...fleet.metrics.flatMap((m) => ['--metrics', m]), '--metrics', `x.Evil=${evilUrl}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   cli.stdout!.on('data', (d: Buffer) => (cliOutput += d.toString()));
   cli.stderr!.on('data', (d: Buffer) => (cliOutput += d.toString()));
@@ -189,5 +190,11 @@ describe('graylane dashboard in a real browser', () => {
     await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT ?? join(tmpdir(), 'graylane-dashboard.png'), fullPage: true });
     // The one expected: the browser logs the refused (401) action request of the token test.
     expect(pageErrors.filter((e) => !/status of 401 \(Unauthorized\)/.test(e))).toEqual([]);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
+    cli.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
