@@ -2,7 +2,8 @@
 /**
  * The `graylane` command: `graylane trace` checks the release stage at every hop of a live chain;
  * `graylane rules prometheus` prints alerting and recording rules for the per-stage metrics;
- * `graylane rollout` operates a progressive rollout stored in a registry.
+ * `graylane rollout` operates a progressive rollout stored in a registry; `graylane dashboard`
+ * serves a local live view of the lanes.
  * The example shop demo is not shipped: it runs from the repository with `npm run demo`.
  * @packageDocumentation
  */
@@ -10,13 +11,15 @@ import { parseArgs } from 'node:util';
 import { ROLLOUT_USAGE, rolloutCommand } from './rollout.js';
 import { formatTrace, traceCall } from './trace.js';
 import { rules, RULES_USAGE } from './rules.js';
+import { dashboard, DASHBOARD_USAGE } from './dashboard.js';
 
 const USAGE = `usage:
   graylane trace <host:port> --method /pkg.Service/Method [--stage canary] [--header k=v]... [--json]
   graylane trace <http(s)://edge/path> [--stage canary] [--header k=v]... [--json]
       call a live service with the stage and the hop trace on; print the path (exit 1 if a hop lost the tag)
 ${RULES_USAGE}
-${ROLLOUT_USAGE}`;
+${ROLLOUT_USAGE}
+${DASHBOARD_USAGE}`;
 
 async function trace(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -60,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
       return rules(rest);
     case 'rollout':
       return rolloutCommand(rest);
+    case 'dashboard':
+      return dashboard(rest);
     case undefined:
     case 'help':
     case '--help':
