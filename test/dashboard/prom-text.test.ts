@@ -60,6 +60,34 @@ describe('readRollouts', () => {
   });
 });
 
+describe('readRollouts on a real file registry', () => {
+  it('reads the rollout record graylane/rollout stores', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createFileRegistry } = await import('graylane/routing');
+    const dir = mkdtempSync(join(tmpdir(), 'graylane-dash-'));
+    const file = join(dir, 'registry.json');
+    writeFileSync(file, JSON.stringify({ instances: [{ service: 'shop.Price', address: '127.0.0.1:50051', stage: 'stable' }] }));
+    const registry = createFileRegistry(file, { pollIntervalMs: 0 });
+    try {
+      const now = Date.now();
+      await registry.updateRollout('price-v2', () => ({
+        service: 'shop.Price', stage: 'canary', steps: [5, 25, 100], step: 1, percent: 25, state: 'running',
+        minDwellMs: 1000, minCalls: 10, startedAt: now, stepStartedAt: now, updatedAt: now,
+        decision: { action: 'advance', reason: 'healthy', at: now },
+      }));
+      expect(readRollouts(registry)).toEqual([{
+        name: 'price-v2', service: 'shop.Price', stage: 'canary', state: 'running', percent: 25, step: 1, steps: [5, 25, 100], next: 100,
+        decision: { action: 'advance', reason: 'healthy', at: now },
+      }]);
+    } finally {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the page script', () => {
   it('never turns a string into markup', () => {
     expect(PAGE_JS).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
