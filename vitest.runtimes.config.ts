@@ -4,7 +4,7 @@ import { graylaneAlias } from './vitest.shared.js';
 // The suites scripts/test.mjs runs again on each extra Node runtime of scripts/runtimes.json (22, 24, 26):
 // everything that crosses an async boundary with the AsyncLocalStorage context (from Node 24 on it is built on
 // AsyncContextFrame, not async_hooks) — the core store, grpc-js and nice-grpc interceptors, the HTTP edges,
-// routing, the observe feeds that read the stage, the OTel bridge and the multi-hop chains.
+// routing, the observe feeds that read the stage, the OTel bridge, Connect and Nest, and the multi-hop chains.
 // Left to the machine's node only: docs, package, CLI, bench, soak and the spawned demo/readme runs.
 export default defineConfig({
   resolve: { alias: graylaneAlias },
@@ -17,6 +17,8 @@ export default defineConfig({
       'test/routing/**/*.test.ts',
       'test/observe/**/*.test.ts',
       'test/otel/**/*.test.ts',
+      'test/connect/**/*.test.ts',
+      'test/nestjs/**/*.test.ts',
       'test/e2e/chain.test.ts',
       'test/e2e/mixed-chain.test.ts',
     ],
