@@ -7,7 +7,7 @@
 import type { ContextKey, HandlerContext } from '@connectrpc/connect';
 import type { GrayContext } from '../core/context.js';
 import type { GrayPolicy } from '../core/policy.js';
-import { isPolicyKey } from '../core/policy-keys.js';
+import { callRecords, governedKeys, type DecidedCall } from '../core/call-records.js';
 
 /**
  * The Connect `ContextKey` under which `grayServerInterceptor` stores the call's gray context:
@@ -20,33 +20,20 @@ export const GRAY_CONTEXT_KEY: ContextKey<GrayContext | undefined> = Object.free
 });
 
 /** What the interceptor decided for one call, and the policy it decided with. Internal. */
-export interface ConnectDecidedCall {
-  /** The call's context. */
-  readonly ctx: GrayContext;
-  /** The policy of the interceptor that decided it. */
-  readonly policy: GrayPolicy;
-}
+export type ConnectDecidedCall = DecidedCall;
 
-const SLOT = Symbol.for('graylane.connect.call-contexts.v1');
-type Slot = { [SLOT]?: WeakMap<Headers, ConnectDecidedCall> };
-let decided: WeakMap<Headers, ConnectDecidedCall> | undefined;
+// Keyed by the request's header object, which Connect hands the handler as `context.requestHeader`.
+const calls = callRecords<Headers>('connect');
 
 /** Records what the interceptor decided for the call whose request headers are `header`. Internal. */
-export function recordConnectCall(header: Headers, ctx: GrayContext, policy: GrayPolicy): void {
-  (decided ??= (globalThis as Slot)[SLOT] ??= new WeakMap()).set(header, { ctx, policy });
-}
+export const recordConnectCall = (header: Headers, ctx: GrayContext, policy: GrayPolicy): void => calls.record(header, ctx, policy);
 
 /** What the interceptor decided for the call whose request headers are `header`, if any. Internal. */
-export function decidedConnectCall(header: Headers): ConnectDecidedCall | undefined {
-  decided ??= (globalThis as Slot)[SLOT];
-  return decided?.get(header);
-}
+export const decidedConnectCall = (header: Headers): ConnectDecidedCall | undefined => calls.get(header);
 
 /** Removes from `header` (in place) every key the deciding policy governs (the remote caller's gray keys). Internal. */
 export function stripConnectPolicyKeys(header: Headers, policy: GrayPolicy): void {
-  const drop: string[] = [];
-  for (const key of header.keys()) if (isPolicyKey(policy, key)) drop.push(key);
-  for (const key of drop) header.delete(key);
+  for (const key of governedKeys(header.keys(), policy)) header.delete(key);
 }
 
 /**

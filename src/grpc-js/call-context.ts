@@ -6,38 +6,20 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { GrayContext } from '../core/context.js';
 import type { GrayPolicy } from '../core/policy.js';
-import { isPolicyKey } from '../core/policy-keys.js';
+import { callRecords, governedKeys, type DecidedCall } from '../core/call-records.js';
 import { grpcMetadataCarrier, isGrpcMetadata } from './carrier.js';
 
-/** What the interceptor decided for one call, and the policy it decided with. Internal. */
-export interface DecidedCall {
-  /** The call's context. */
-  readonly ctx: GrayContext;
-  /** The policy of the interceptor that decided it. */
-  readonly policy: GrayPolicy;
-}
+export type { DecidedCall } from '../core/call-records.js';
 
 // Keyed by the incoming Metadata object grpc-js creates per call and hands, unchanged, to the handler
-// as `call.metadata`. A Symbol.for slot, so the ESM and CommonJS copies of graylane share it (the
-// interceptor may come from one, forwardGrayMetadata from the other).
-const SLOT = Symbol.for('graylane.grpc-js.call-contexts.v1');
-type Slot = { [SLOT]?: WeakMap<Metadata, DecidedCall> };
-let decided: WeakMap<Metadata, DecidedCall> | undefined;
-
-function table(): WeakMap<Metadata, DecidedCall> {
-  return (decided ??= (globalThis as Slot)[SLOT] ??= new WeakMap());
-}
+// as `call.metadata`.
+const calls = callRecords<Metadata>('grpc-js');
 
 /** Records what the interceptor decided for the call whose incoming metadata is `md`. Internal. */
-export function recordCallContext(md: Metadata, ctx: GrayContext, policy: GrayPolicy): void {
-  table().set(md, { ctx, policy });
-}
+export const recordCallContext = (md: Metadata, ctx: GrayContext, policy: GrayPolicy): void => calls.record(md, ctx, policy);
 
 /** What an interceptor decided for the call whose incoming metadata is `md`, if `md` is one. Internal. */
-export function decidedCall(md: Metadata): DecidedCall | undefined {
-  decided ??= (globalThis as Slot)[SLOT];
-  return decided?.get(md);
-}
+export const decidedCall = (md: Metadata): DecidedCall | undefined => calls.get(md);
 
 /**
  * Removes from `md` (in place) every key the deciding policy governs: a handler that passes its
@@ -45,7 +27,7 @@ export function decidedCall(md: Metadata): DecidedCall | undefined {
  * interceptor decided is added back. Internal.
  */
 export function stripPolicyKeys(md: Metadata, policy: GrayPolicy): void {
-  for (const key of [...grpcMetadataCarrier.keys!(md)]) if (isPolicyKey(policy, key)) md.remove(key);
+  for (const key of governedKeys(grpcMetadataCarrier.keys!(md), policy)) md.remove(key);
 }
 
 /**
