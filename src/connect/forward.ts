@@ -3,7 +3,7 @@
  * (the `headers` call option).
  * @packageDocumentation
  */
-import { extractGrayContext } from '../core/carrier.js';
+import { extractGrayContext, injectGrayContext } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
 import { headersCarrier, isHeaders } from '../core/headers-carrier.js';
 import type { GrayPolicy, GrayPolicyOptions } from '../core/policy.js';
@@ -79,10 +79,5 @@ export function forwardGrayMetadata(source?: ConnectGrayForwardSource, into?: He
   const incoming = into === undefined ? undefined : decidedConnectCall(into);
   if (incoming !== undefined) stripConnectPolicyKeys(out, incoming.policy);
   if (ctx === undefined) return out;
-  const overwrite = options?.overwrite === true;
-  const entries = ctx.entries;
-  for (const key in entries) {
-    if (overwrite || !out.has(key)) headersCarrier.set(out, key, entries[key]!);
-  }
-  return out;
+  return injectGrayContext(ctx, out, headersCarrier, { overwrite: options?.overwrite === true });
 }

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { Metadata } from 'nice-grpc-common';
-import { extractGrayContext } from '../core/carrier.js';
+import { extractGrayContext, injectGrayContext } from '../core/carrier.js';
 import { getGrayContext, type GrayContext } from '../core/context.js';
 import type { GrayPolicy, GrayPolicyOptions } from '../core/policy.js';
 import { policyForCallOptions } from '../core/policy-cache.js';
@@ -104,10 +104,5 @@ export function forwardGrayMetadata(source?: NiceGrayForwardSource, into?: Metad
   const incoming = into === undefined ? undefined : decidedNiceCall(into);
   if (incoming !== undefined) stripNicePolicyKeys(md, incoming.policy);
   if (ctx === undefined) return md;
-  const overwrite = options?.overwrite === true;
-  const entries = ctx.entries;
-  for (const key in entries) {
-    if (overwrite || !md.has(key)) niceMetadataCarrier.set(md, key, entries[key]!);
-  }
-  return md;
+  return injectGrayContext(ctx, md, niceMetadataCarrier, { overwrite: options?.overwrite === true });
 }
