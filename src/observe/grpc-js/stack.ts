@@ -11,7 +11,7 @@ import { contextClientJob, type GrayClientInterceptorOptions } from '../../grpc-
 import { serverInterceptorOf, type ServerJob } from '../../grpc-js/server-call.js';
 import { assertServerInterceptorSupport, contextServerJob, type GrayServerInterceptorOptions } from '../../grpc-js/server-interceptor.js';
 import type { GrayGrpcMetricsOptions } from '../grpc-metrics.js';
-import { isRollbackGuard, type RollbackGuard } from '../rollback-guard.js';
+import { splitGuardOption, type RollbackGuard } from '../rollback-guard.js';
 import { clientMetricsJob } from './client-metrics.js';
 import { clientHopTraceJob, type GrayHopTraceClientOptions } from './hop-trace-client.js';
 import { serverHopTraceJob, type GrayHopTraceServerOptions } from './hop-trace-server.js';
@@ -118,8 +118,8 @@ export function grayGrpcClientStack(options: GrayGrpcClientStackOptions = {}): I
   if (metrics !== undefined) jobs.push(clientMetricsJob({ ...metrics, policy: metrics?.policy ?? policy }));
   if (hopTrace !== undefined && hopTrace !== false) jobs.push(clientHopTraceJob(hopTrace === true ? {} : hopTrace));
   if (guard !== undefined) {
-    const spec: GrayStackGuardOptions = isRollbackGuard(guard) ? { guard } : typeof guard === 'object' && guard !== null ? guard : { guard: guard as never };
-    jobs.push(clientGuardJob(spec.guard, { isFailure: spec.isFailure, policy: spec.policy ?? policy }));
+    const feed = splitGuardOption<RollbackGuardClientInterceptorOptions>(guard);
+    jobs.push(clientGuardJob(feed.guard, { ...feed.options, policy: feed.options.policy ?? policy }));
   }
   return clientInterceptorOf(jobs);
 }
