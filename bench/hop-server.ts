@@ -50,14 +50,18 @@ function leafStage(call: UnaryCall): string | undefined {
   }
 }
 
-/** The full stack's shared pieces: one prom-client registry and the routing registry of the next hop. */
-async function fullStack(target: string | undefined): Promise<{ server: GrpcJs.ServerInterceptor[]; client: () => BenchClient }> {
+/**
+ * The full stack's shared pieces: one prom-client registry and the routing registry of the next hop;
+ * `fused` installs the same jobs with the composers (one interceptor per side).
+ */
+async function fullStack(target: string | undefined, fused: boolean): Promise<{ server: GrpcJs.ServerInterceptor[]; client: () => BenchClient }> {
   const [{ Registry }, observe, feeds, routingApi] = await Promise.all([import('prom-client'), import('graylane/observe'), import('graylane/observe/grpc-js'), import('graylane/routing')]);
   const metrics = new Registry();
-  const server = [
+  const hopTrace = { service: `bench.${hopName}`, instance: hopName };
+  const server = fused ? [feeds.grayGrpcServerStack({ metrics: { registry: metrics }, hopTrace })] : [
     grayServerInterceptor(),
     feeds.grayServerMetricsInterceptor({ registry: metrics }),
-    feeds.grayHopTraceServerInterceptor({ service: `bench.${hopName}`, instance: hopName }),
+    feeds.grayHopTraceServerInterceptor(hopTrace),
   ];
   const client = (): BenchClient => {
     const stages = ['stable', ...BENCH_STAGES];
@@ -65,7 +69,7 @@ async function fullStack(target: string | undefined): Promise<{ server: GrpcJs.S
     const routing = routingApi.registerGrayRouting({ registry });
     const guard = observe.createRollbackGuard({ registry, service: ROUTED_SERVICE, stage: 'canary' });
     return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, {
-      interceptors: [
+      interceptors: fused ? [feeds.grayGrpcClientStack({ metrics: { registry: metrics }, hopTrace: true, guard })] : [
         grayClientInterceptor(),
         feeds.grayClientMetricsInterceptor({ registry: metrics }),
         feeds.grayHopTraceClientInterceptor(),
@@ -107,7 +111,7 @@ function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buff
         client.call(call.request, forwardGrayMetadata(call), relay(cb));
       };
     default:
-      // raw, graylane, full, routing (interceptors do the work), otel-* (instrumentation does).
+      // raw, graylane, full, fused, routing (interceptors do the work), otel-* (instrumentation does).
       return (call, cb) => {
         client.call(call.request, relay(cb));
       };
@@ -115,7 +119,7 @@ function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buff
 }
 
 async function startGrpcJs(): Promise<number> {
-  const full = scenario === 'full' ? await fullStack(downstream) : undefined;
+  const full = scenario === 'full' || scenario === 'fused' ? await fullStack(downstream, scenario === 'fused') : undefined;
   const graylaneServer = scenario === 'graylane' || scenario === 'graylane-forward' || scenario === 'routing' || scenario === 'graylane-lean';
   const server = new grpc.Server(full !== undefined ? { interceptors: full.server } : graylaneServer ? { interceptors: [grayServerInterceptor()] } : {});
   const handler: GrpcJs.handleUnaryCall<Buffer, Buffer> =
