@@ -50,6 +50,16 @@ function leafStage(call: UnaryCall): string | undefined {
   }
 }
 
+/** Routed scenarios: the registry refuses one address in two stages, so each hop also listens on loopback aliases. */
+const ROUTED = scenario === 'full' || scenario === 'fused' || scenario === 'routing';
+/** How many stages the next hop is announced under: stable + the bench stages, one loopback alias each. */
+const STAGE_ALIASES = 1 + BENCH_STAGES.length;
+
+/** The next hop's address for the `i`-th stage: 127.0.0.(i+1), same port (Linux routes all of 127/8 to loopback). */
+function stageAddress(target: string, i: number): string {
+  return target.replace(/^127\.0\.0\.1:/, `127.0.0.${i + 1}:`);
+}
+
 /**
  * The full stack's shared pieces: one prom-client registry and the routing registry of the next hop;
  * `fused` installs the same jobs with the composers (one interceptor per side).
@@ -65,7 +75,7 @@ async function fullStack(target: string | undefined, fused: boolean): Promise<{ 
   ];
   const client = (): BenchClient => {
     const stages = ['stable', ...BENCH_STAGES];
-    const registry = routingApi.createStaticRegistry(stages.map((stage) => ({ service: ROUTED_SERVICE, address: target!, stage })));
+    const registry = routingApi.createStaticRegistry(stages.map((stage, i) => ({ service: ROUTED_SERVICE, address: stageAddress(target!, i), stage })));
     const routing = routingApi.registerGrayRouting({ registry });
     const guard = observe.createRollbackGuard({ registry, service: ROUTED_SERVICE, stage: 'canary' });
     return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, {
@@ -86,7 +96,7 @@ async function downstreamClient(target: string): Promise<BenchClient> {
     // The next hop announced under every stage the client sends (and the default), so each call is
     // routed to a stage-matching instance rather than falling back.
     const stages = ['stable', ...BENCH_STAGES];
-    const registry = createStaticRegistry(stages.map((stage) => ({ service: ROUTED_SERVICE, address: target, stage })));
+    const registry = createStaticRegistry(stages.map((stage, i) => ({ service: ROUTED_SERVICE, address: stageAddress(target, i), stage })));
     const routing = registerGrayRouting({ registry });
     return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, { interceptors: [grayClientInterceptor()] });
   }
@@ -127,8 +137,11 @@ async function startGrpcJs(): Promise<number> {
       ? (call, cb) => cb(null, stageReply(leafStage(call)))
       : middleHandler(full !== undefined ? full.client() : await downstreamClient(downstream));
   server.addService(benchService, { call: handler });
-  return new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  const bind = (address: string): Promise<number> => new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  const port = await bind('127.0.0.1:0');
+  if (ROUTED) for (let i = 1; i < STAGE_ALIASES; i++) await bind(`127.0.0.${i + 1}:${port}`);
+  return port;
 }
 
 type NiceCtx = { metadata: { get(key: string): unknown } };
