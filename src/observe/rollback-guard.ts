@@ -25,17 +25,6 @@ export function isRollbackGuard(value: unknown): value is RollbackGuard {
 }
 
 /**
- * A composer's `guard` option — the guard itself, or `{ guard, ...feedOptions }` — split into the
- * guard and its feed's options. Anything else comes back as the "guard", for the feed to refuse
- * with a `GrayConfigError`. Internal.
- */
-export function splitGuardOption<O extends object>(value: RollbackGuard | (O & { readonly guard: RollbackGuard })): { readonly guard: RollbackGuard; readonly options: Partial<O> } {
-  if (isRollbackGuard(value) || typeof value !== 'object' || value === null) return { guard: value as RollbackGuard, options: {} };
-  const { guard, ...options } = value;
-  return { guard, options: options as unknown as Partial<O> };
-}
-
-/**
  * Watches one stage. Feed it with {@link RollbackGuard.record} (or `rollbackGuardInterceptor`).
  * Events: `'trip'` ({@link RollbackTripEvent}), `'disabled'` (the registry accepted the change;
  * `{ attempts }`), `'resume'` (no argument) and `'registry-error'` (the `Error` from

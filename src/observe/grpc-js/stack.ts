@@ -5,37 +5,23 @@
  * @packageDocumentation
  */
 import type { Interceptor, ServerInterceptor } from '@grpc/grpc-js';
-import type { GrayPolicy } from '../../core/policy.js';
 import { clientInterceptorOf, type ClientJob } from '../../grpc-js/client-call.js';
 import { contextClientJob, type GrayClientInterceptorOptions } from '../../grpc-js/client-interceptor.js';
 import { serverInterceptorOf, type ServerJob } from '../../grpc-js/server-call.js';
 import { assertServerInterceptorSupport, contextServerJob, type GrayServerInterceptorOptions } from '../../grpc-js/server-interceptor.js';
-import type { GrayGrpcMetricsOptions } from '../grpc-metrics.js';
-import { splitGuardOption, type RollbackGuard } from '../rollback-guard.js';
+import { clientStackFeeds, type GrayClientStackFeeds, type GrayServerStackFeeds, type GrayStackGuard } from '../stack-options.js';
 import { clientMetricsJob } from './client-metrics.js';
-import { clientHopTraceJob, type GrayHopTraceClientOptions } from './hop-trace-client.js';
+import { clientHopTraceJob } from './hop-trace-client.js';
 import { serverHopTraceJob, type GrayHopTraceServerOptions } from './hop-trace-server.js';
 import { clientGuardJob, type RollbackGuardClientInterceptorOptions } from './rollback-guard.js';
 import { serverMetricsJob } from './server-metrics.js';
 
 /**
  * Options of {@link grayGrpcServerStack}: the context's — every option of `grayServerInterceptor`
- * (a `policy` or policy options, `echoStage`, `resolve`) — plus the feeds to run with it.
+ * (a `policy` or policy options, `echoStage`, `resolve`) — plus the feeds to run with it: `metrics`
+ * (as `grayServerMetricsInterceptor`) and `hopTrace` (as `grayHopTraceServerInterceptor`).
  */
-export interface GrayGrpcServerStackOptions extends GrayServerInterceptorOptions {
-  /**
-   * Per-stage metrics (`grpc_server_handled_total`, `grpc_server_handling_seconds`): at least
-   * `{ registry }`, a prom-client `Registry`; the other options as `grayServerMetricsInterceptor`,
-   * except that `policy` defaults to the context's policy. Default: no metrics.
-   */
-  readonly metrics?: GrayGrpcMetricsOptions;
-  /**
-   * The hop trace: at least `{ service }`; `instance` (default `<hostname>:<pid>`) and `accept`
-   * (default: every trace request honoured — set it on servers facing untrusted clients) as
-   * `grayHopTraceServerInterceptor`. Default: no hop trace.
-   */
-  readonly hopTrace?: GrayHopTraceServerOptions;
-}
+export interface GrayGrpcServerStackOptions extends GrayServerInterceptorOptions, GrayServerStackFeeds<GrayHopTraceServerOptions> {}
 
 /**
  * Creates ONE grpc-js server interceptor doing the gray context and the feeds you ask for, for
@@ -63,40 +49,14 @@ export function grayGrpcServerStack(options: GrayGrpcServerStackOptions = {}): S
 }
 
 /** The rollback guard of a client stack with the options of `rollbackGuardClientInterceptor`. */
-export interface GrayStackGuardOptions extends RollbackGuardClientInterceptorOptions {
-  /** The guard to feed (`createRollbackGuard(...)`). Required. */
-  readonly guard: RollbackGuard;
-}
+export type GrayStackGuardOptions = GrayStackGuard<RollbackGuardClientInterceptorOptions>;
 
 /**
  * Options of {@link grayGrpcClientStack}: the context's (`overwrite`), the policy the calls' stage
- * is read with, and the feeds to run with it.
+ * is read with, and the feeds to run with it — `metrics` (as `grayClientMetricsInterceptor`),
+ * `hopTrace` (as `grayHopTraceClientInterceptor`) and `guard` (as `rollbackGuardClientInterceptor`).
  */
-export interface GrayGrpcClientStackOptions extends GrayClientInterceptorOptions {
-  /**
-   * Policy the stage of an outgoing call is read with (stage key, then aliases) by the metrics and
-   * the guard — pass the one given to `registerGrayRouting`, so a call is counted as the stage it
-   * is routed by. A feed's own `policy` wins. Default: the default policy.
-   */
-  readonly policy?: GrayPolicy;
-  /**
-   * Per-stage metrics (`grpc_client_handled_total`, `grpc_client_handling_seconds`): at least
-   * `{ registry }`; the other options as `grayClientMetricsInterceptor`. Default: no metrics.
-   */
-  readonly metrics?: GrayGrpcMetricsOptions;
-  /**
-   * The hop trace: `true` collects the trailers of calls made inside a traced request (one WeakMap
-   * lookup per call otherwise); `{ trace: true }` also asks for a trace on every call. Default:
-   * `false`, no hop trace — downstream hops of traced requests are then missing from the trace.
-   */
-  readonly hopTrace?: boolean | GrayHopTraceClientOptions;
-  /**
-   * The rollback guard to feed with the calls of its stage: the guard, or `{ guard, isFailure?,
-   * policy? }` (as `rollbackGuardClientInterceptor`; `isFailure` default: every code but `OK` and
-   * `CANCELLED`). Default: none.
-   */
-  readonly guard?: RollbackGuard | GrayStackGuardOptions;
-}
+export interface GrayGrpcClientStackOptions extends GrayClientInterceptorOptions, GrayClientStackFeeds<RollbackGuardClientInterceptorOptions> {}
 
 /**
  * Creates ONE grpc-js client interceptor doing the gray context and the feeds you ask for, for
@@ -113,13 +73,10 @@ export interface GrayGrpcClientStackOptions extends GrayClientInterceptorOptions
  *   `RollbackGuard`.
  */
 export function grayGrpcClientStack(options: GrayGrpcClientStackOptions = {}): Interceptor {
-  const { metrics, hopTrace, guard, policy } = options;
+  const feeds = clientStackFeeds(options);
   const jobs: ClientJob[] = [contextClientJob(options)];
-  if (metrics !== undefined) jobs.push(clientMetricsJob({ ...metrics, policy: metrics?.policy ?? policy }));
-  if (hopTrace !== undefined && hopTrace !== false) jobs.push(clientHopTraceJob(hopTrace === true ? {} : hopTrace));
-  if (guard !== undefined) {
-    const feed = splitGuardOption<RollbackGuardClientInterceptorOptions>(guard);
-    jobs.push(clientGuardJob(feed.guard, { ...feed.options, policy: feed.options.policy ?? policy }));
-  }
+  if (feeds.metrics !== undefined) jobs.push(clientMetricsJob(feeds.metrics));
+  if (feeds.hopTrace !== undefined) jobs.push(clientHopTraceJob(feeds.hopTrace));
+  if (feeds.guard !== undefined) jobs.push(clientGuardJob(feeds.guard.guard, feeds.guard.options));
   return clientInterceptorOf(jobs);
 }

@@ -5,32 +5,20 @@
  * @packageDocumentation
  */
 import { composeClientMiddleware, composeServerMiddleware, type ClientMiddleware, type ServerMiddleware } from 'nice-grpc-common';
-import { resolvePolicy, type GrayPolicy } from '../../core/policy.js';
+import { resolvePolicy } from '../../core/policy.js';
 import { grayClientMiddleware, type GrayClientMiddlewareOptions } from '../../nice-grpc/client-middleware.js';
 import { grayServerMiddleware, type GrayCallContextExt, type GrayServerMiddlewareOptions } from '../../nice-grpc/server-middleware.js';
-import type { GrayGrpcMetricsOptions } from '../grpc-metrics.js';
-import { splitGuardOption, type RollbackGuard } from '../rollback-guard.js';
-import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware, type GrayHopTraceClientMiddlewareOptions, type GrayHopTraceServerMiddlewareOptions } from './hop-trace.js';
+import { clientStackFeeds, type GrayClientStackFeeds, type GrayServerStackFeeds, type GrayStackGuard } from '../stack-options.js';
+import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware, type GrayHopTraceServerMiddlewareOptions } from './hop-trace.js';
 import { grayClientMetricsMiddleware, grayServerMetricsMiddleware } from './metrics.js';
 import { rollbackGuardClientMiddleware, type RollbackGuardClientMiddlewareOptions } from './rollback-guard.js';
 
 /**
  * Options of {@link grayNiceServerStack}: the context's — every option of `grayServerMiddleware`
- * (a `policy` or policy options, `echoStage`, `resolve`) — plus the feeds to run after it.
+ * (a `policy` or policy options, `echoStage`, `resolve`) — plus the feeds to run after it: `metrics`
+ * (as `grayServerMetricsMiddleware`) and `hopTrace` (as `grayHopTraceServerMiddleware`).
  */
-export interface GrayNiceServerStackOptions extends GrayServerMiddlewareOptions {
-  /**
-   * Per-stage metrics (`grpc_server_handled_total`, `grpc_server_handling_seconds`): at least
-   * `{ registry }`, a prom-client `Registry`; the other options as `grayServerMetricsMiddleware`,
-   * except that `policy` defaults to the context's policy. Default: no metrics.
-   */
-  readonly metrics?: GrayGrpcMetricsOptions;
-  /**
-   * The hop trace: at least `{ service }`; `instance` (default `<hostname>:<pid>`) and `accept`
-   * (default: every trace request honoured) as `grayHopTraceServerMiddleware`. Default: no hop trace.
-   */
-  readonly hopTrace?: GrayHopTraceServerMiddlewareOptions;
-}
+export interface GrayNiceServerStackOptions extends GrayServerMiddlewareOptions, GrayServerStackFeeds<GrayHopTraceServerMiddlewareOptions> {}
 
 /**
  * Creates ONE nice-grpc server middleware doing the gray context and the feeds you ask for:
@@ -55,38 +43,14 @@ export function grayNiceServerStack(options: GrayNiceServerStackOptions = {}): S
 }
 
 /** The rollback guard of a nice-grpc client stack with the options of `rollbackGuardClientMiddleware`. */
-export interface GrayNiceStackGuardOptions extends RollbackGuardClientMiddlewareOptions {
-  /** The guard to feed (`createRollbackGuard(...)`). Required. */
-  readonly guard: RollbackGuard;
-}
+export type GrayNiceStackGuardOptions = GrayStackGuard<RollbackGuardClientMiddlewareOptions>;
 
 /**
  * Options of {@link grayNiceClientStack}: the context's (`overwrite`), the policy the calls' stage
- * is read with, and the feeds to run with it.
+ * is read with, and the feeds to run with it — `metrics` (as `grayClientMetricsMiddleware`),
+ * `hopTrace` (as `grayHopTraceClientMiddleware`) and `guard` (as `rollbackGuardClientMiddleware`).
  */
-export interface GrayNiceClientStackOptions extends GrayClientMiddlewareOptions {
-  /**
-   * Policy the stage of an outgoing call is read with (stage key, then aliases) by the metrics and
-   * the guard. A feed's own `policy` wins. Default: the default policy.
-   */
-  readonly policy?: GrayPolicy;
-  /**
-   * Per-stage metrics (`grpc_client_handled_total`, `grpc_client_handling_seconds`): at least
-   * `{ registry }`; the other options as `grayClientMetricsMiddleware`. Default: no metrics.
-   */
-  readonly metrics?: GrayGrpcMetricsOptions;
-  /**
-   * The hop trace: `true` collects the trailers of calls made inside a traced request; `{ trace:
-   * true }` also asks for a trace on every call. Default: `false`, no hop trace.
-   */
-  readonly hopTrace?: boolean | GrayHopTraceClientMiddlewareOptions;
-  /**
-   * The rollback guard to feed with the calls of its stage: the guard, or `{ guard, isFailure?,
-   * policy? }` (as `rollbackGuardClientMiddleware`; `isFailure` default: every code but `OK` and
-   * `CANCELLED`). Default: none.
-   */
-  readonly guard?: RollbackGuard | GrayNiceStackGuardOptions;
-}
+export interface GrayNiceClientStackOptions extends GrayClientMiddlewareOptions, GrayClientStackFeeds<RollbackGuardClientMiddlewareOptions> {}
 
 /**
  * Creates ONE nice-grpc client middleware doing the gray context and the feeds you ask for:
@@ -103,14 +67,11 @@ export interface GrayNiceClientStackOptions extends GrayClientMiddlewareOptions 
  *   `RollbackGuard`.
  */
 export function grayNiceClientStack(options: GrayNiceClientStackOptions = {}): ClientMiddleware {
-  const { metrics, hopTrace, guard, policy } = options;
+  const feeds = clientStackFeeds(options);
   const inner: ClientMiddleware[] = [];
-  if (guard !== undefined) {
-    const feed = splitGuardOption<RollbackGuardClientMiddlewareOptions>(guard);
-    inner.push(rollbackGuardClientMiddleware(feed.guard, { ...feed.options, policy: feed.options.policy ?? policy }));
-  }
-  if (hopTrace !== undefined && hopTrace !== false) inner.push(grayHopTraceClientMiddleware(hopTrace === true ? {} : hopTrace));
-  if (metrics !== undefined) inner.push(grayClientMetricsMiddleware({ ...metrics, policy: metrics?.policy ?? policy }));
+  if (feeds.guard !== undefined) inner.push(rollbackGuardClientMiddleware(feeds.guard.guard, feeds.guard.options));
+  if (feeds.hopTrace !== undefined) inner.push(grayHopTraceClientMiddleware(feeds.hopTrace));
+  if (feeds.metrics !== undefined) inner.push(grayClientMetricsMiddleware(feeds.metrics));
   // composeClientMiddleware(a, b) runs b first, as `.use(a).use(b)` does.
   return [...inner, grayClientMiddleware(options)].reduce((stack, next) => composeClientMiddleware(stack, next));
 }
