@@ -226,6 +226,18 @@ const BEHAVIOURS: readonly Behaviour[] = [
     expected: { afterStable: 'watching', afterCanary: 'tripped', disabled: ['A/canary/true'] },
   },
   {
+    name: 'hostile metadata: a joined stage reads as its first value; prototype-named keys change nothing',
+    run: async ({ client }) => {
+      const md = stageMetadata('canary, beta', { '__proto__': 'x', constructor: 'y', 'x-gray-trace': 'yes' });
+      const { reply, status } = await unaryWithStatus(client, { id: 'h' }, md);
+      return { hops: seen(reply!.hops), trace: readHopTrace(status).status };
+    },
+    expected: {
+      hops: ['A/after-await/canary/true', 'A/downstream-callback/canary/true', 'A/entry/canary/true', 'B/after-await/canary/true', 'B/entry/canary/true'],
+      trace: 'absent',
+    },
+  },
+  {
     name: 'keys the caller set win over the context',
     run: async ({ client }) => seen((await runWithStage('canary', () => unary(client, { id: 'k' }, stageMetadata('blue')))).hops),
     expected: ['A/after-await/blue/true', 'A/downstream-callback/blue/true', 'A/entry/blue/true', 'B/after-await/blue/true', 'B/entry/blue/true'],
