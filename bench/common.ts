@@ -11,6 +11,7 @@ export const ALL_SCENARIOS = [
   'hand',
   'graylane',
   'full',
+  'fused',
   'graylane-forward',
   'graylane-call',
   'nice-grpc',
@@ -26,7 +27,7 @@ export type Scenario = (typeof ALL_SCENARIOS)[number];
  * What runs without `--scenarios`: the baselines and the scenarios the targets judge, plus
  * OpenTelemetry baggage (sampler off) for scale. The others are opt-in.
  */
-export const DEFAULT_SCENARIOS: readonly Scenario[] = ['hand', 'graylane', 'full', 'nice-hand', 'nice-grpc', 'otel-off'];
+export const DEFAULT_SCENARIOS: readonly Scenario[] = ['hand', 'graylane', 'full', 'fused', 'nice-hand', 'nice-grpc', 'otel-off'];
 
 /** One sentence per scenario, for the report. */
 export const SCENARIO_LABELS: Record<Scenario, string> = {
@@ -34,6 +35,7 @@ export const SCENARIO_LABELS: Record<Scenario, string> = {
   hand: 'hand-written: read `x-release-stage` from call.metadata, set it on a new outgoing Metadata',
   graylane: 'grayServerInterceptor + grayClientInterceptor',
   full: 'everything: grayServerInterceptor, grayServerMetricsInterceptor and grayHopTraceServerInterceptor on every hop; grayClientInterceptor, grayClientMetricsInterceptor, grayHopTraceClientInterceptor and rollbackGuardInterceptor on each downstream client, routed by registerGrayRouting (static registry, graylane:/// target)',
+  fused: 'the full stack installed with the composers: grayGrpcServerStack({ metrics, hopTrace }) on every hop and grayGrpcClientStack({ metrics, hopTrace, guard }) on each downstream client (one fused interceptor per side), routed by registerGrayRouting as `full`',
   'graylane-forward': 'grayServerInterceptor + forwardGrayMetadata(call) on a plain client',
   'graylane-call': 'forwardGrayMetadata(call) on a plain server and client: no interceptors, so no AsyncLocalStorage (leaf reads extractGrayContext(call.metadata))',
   'nice-grpc': 'graylane nice-grpc: grayServerMiddleware + grayClientMiddleware',

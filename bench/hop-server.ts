@@ -50,22 +50,36 @@ function leafStage(call: UnaryCall): string | undefined {
   }
 }
 
-/** The full stack's shared pieces: one prom-client registry and the routing registry of the next hop. */
-async function fullStack(target: string | undefined): Promise<{ server: GrpcJs.ServerInterceptor[]; client: () => BenchClient }> {
+/** Routed scenarios: the registry refuses one address in two stages, so each hop also listens on loopback aliases. */
+const ROUTED = scenario === 'full' || scenario === 'fused' || scenario === 'routing';
+/** How many stages the next hop is announced under: stable + the bench stages, one loopback alias each. */
+const STAGE_ALIASES = 1 + BENCH_STAGES.length;
+
+/** The next hop's address for the `i`-th stage: 127.0.0.(i+1), same port (Linux routes all of 127/8 to loopback). */
+function stageAddress(target: string, i: number): string {
+  return target.replace(/^127\.0\.0\.1:/, `127.0.0.${i + 1}:`);
+}
+
+/**
+ * The full stack's shared pieces: one prom-client registry and the routing registry of the next hop;
+ * `fused` installs the same jobs with the composers (one interceptor per side).
+ */
+async function fullStack(target: string | undefined, fused: boolean): Promise<{ server: GrpcJs.ServerInterceptor[]; client: () => BenchClient }> {
   const [{ Registry }, observe, feeds, routingApi] = await Promise.all([import('prom-client'), import('graylane/observe'), import('graylane/observe/grpc-js'), import('graylane/routing')]);
   const metrics = new Registry();
-  const server = [
+  const hopTrace = { service: `bench.${hopName}`, instance: hopName };
+  const server = fused ? [feeds.grayGrpcServerStack({ metrics: { registry: metrics }, hopTrace })] : [
     grayServerInterceptor(),
     feeds.grayServerMetricsInterceptor({ registry: metrics }),
-    feeds.grayHopTraceServerInterceptor({ service: `bench.${hopName}`, instance: hopName }),
+    feeds.grayHopTraceServerInterceptor(hopTrace),
   ];
   const client = (): BenchClient => {
     const stages = ['stable', ...BENCH_STAGES];
-    const registry = routingApi.createStaticRegistry(stages.map((stage) => ({ service: ROUTED_SERVICE, address: target!, stage })));
+    const registry = routingApi.createStaticRegistry(stages.map((stage, i) => ({ service: ROUTED_SERVICE, address: stageAddress(target!, i), stage })));
     const routing = routingApi.registerGrayRouting({ registry });
     const guard = observe.createRollbackGuard({ registry, service: ROUTED_SERVICE, stage: 'canary' });
     return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, {
-      interceptors: [
+      interceptors: fused ? [feeds.grayGrpcClientStack({ metrics: { registry: metrics }, hopTrace: true, guard })] : [
         grayClientInterceptor(),
         feeds.grayClientMetricsInterceptor({ registry: metrics }),
         feeds.grayHopTraceClientInterceptor(),
@@ -82,7 +96,7 @@ async function downstreamClient(target: string): Promise<BenchClient> {
     // The next hop announced under every stage the client sends (and the default), so each call is
     // routed to a stage-matching instance rather than falling back.
     const stages = ['stable', ...BENCH_STAGES];
-    const registry = createStaticRegistry(stages.map((stage) => ({ service: ROUTED_SERVICE, address: target, stage })));
+    const registry = createStaticRegistry(stages.map((stage, i) => ({ service: ROUTED_SERVICE, address: stageAddress(target, i), stage })));
     const routing = registerGrayRouting({ registry });
     return new BenchClientCtor(routing.target(ROUTED_SERVICE), creds, { interceptors: [grayClientInterceptor()] });
   }
@@ -107,7 +121,7 @@ function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buff
         client.call(call.request, forwardGrayMetadata(call), relay(cb));
       };
     default:
-      // raw, graylane, full, routing (interceptors do the work), otel-* (instrumentation does).
+      // raw, graylane, full, fused, routing (interceptors do the work), otel-* (instrumentation does).
       return (call, cb) => {
         client.call(call.request, relay(cb));
       };
@@ -115,7 +129,7 @@ function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buff
 }
 
 async function startGrpcJs(): Promise<number> {
-  const full = scenario === 'full' ? await fullStack(downstream) : undefined;
+  const full = scenario === 'full' || scenario === 'fused' ? await fullStack(downstream, scenario === 'fused') : undefined;
   const graylaneServer = scenario === 'graylane' || scenario === 'graylane-forward' || scenario === 'routing' || scenario === 'graylane-lean';
   const server = new grpc.Server(full !== undefined ? { interceptors: full.server } : graylaneServer ? { interceptors: [grayServerInterceptor()] } : {});
   const handler: GrpcJs.handleUnaryCall<Buffer, Buffer> =
@@ -123,8 +137,11 @@ async function startGrpcJs(): Promise<number> {
       ? (call, cb) => cb(null, stageReply(leafStage(call)))
       : middleHandler(full !== undefined ? full.client() : await downstreamClient(downstream));
   server.addService(benchService, { call: handler });
-  return new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  const bind = (address: string): Promise<number> => new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  const port = await bind('127.0.0.1:0');
+  if (ROUTED) for (let i = 1; i < STAGE_ALIASES; i++) await bind(`127.0.0.${i + 1}:${port}`);
+  return port;
 }
 
 type NiceCtx = { metadata: { get(key: string): unknown } };

@@ -162,6 +162,7 @@ export function evaluateTargets(major: number, top: TopologySummary | undefined,
   };
   push('propagation-cpu', `propagation (grayServerInterceptor + grayClientInterceptor): 3-hop CPU per call ÷ hand-written (${line})`, cpu('graylane'), '<=', barFor(major, 1.03, 1.1), '×');
   push('full-stack-cpu', `full stack (context, metrics, hop trace, rollback guard, routing): 3-hop CPU per call ÷ hand-written (${line})`, cpu('full'), '<=', barFor(major, 1.1, 1.2), '×');
+  push('fused-stack-cpu', `full stack with the composers (grayGrpcServerStack / grayGrpcClientStack, one fused interceptor per side): 3-hop CPU per call ÷ hand-written (${line})`, cpu('fused'), '<=', barFor(major, 1.1, 1.2), '×');
   push('nice-grpc-cpu', `nice-grpc middleware: 3-hop CPU per call ÷ nice-grpc by hand (${line})`, cpu('nice-grpc'), '<=', barFor(major, 1.03, 1.1), '×');
   for (const [scenario, id, label] of [['graylane', 'propagation-profile', 'propagation'], ['full', 'full-stack-profile', 'full stack (informative, same bar)'], ['nice-grpc', 'nice-grpc-profile', 'nice-grpc middleware (informative, same bar)']] as const) {
     const prof = profiles?.find((p) => p.scenario === scenario && p.hops === 3) ?? profiles?.find((p) => p.scenario === scenario);
@@ -174,6 +175,11 @@ export function evaluateTargets(major: number, top: TopologySummary | undefined,
       estimate: worst.graylane, comparator: '<=', bar: 0.02, unit: '%', scale: 100,
       verdict: major >= 24 ? v : 'n/a', note: `highest hop: ${worst.role}`,
     });
+  }
+  const full = cpu('full');
+  const fused = cpu('fused');
+  if (full !== null && fused !== null && full.values !== undefined && fused.values !== undefined) {
+    push('fused-over-full', 'full stack fused by the composers ÷ the same stack as single interceptors, CPU per call, 3-hop (informative: what fusing saves)', bootstrapMedian(pairedRatios(fused.values, full.values)), '<=', 1, '×');
   }
   const otel = cpu('otel-off');
   const gray = cpu('graylane');

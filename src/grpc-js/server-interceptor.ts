@@ -4,14 +4,15 @@
  * @packageDocumentation
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
+import type { Metadata, ServerInterceptor } from '@grpc/grpc-js';
 import { extractGrayContext } from '../core/carrier.js';
-import { grayStorage, type GrayContext } from '../core/context.js';
-import { GrayConfigError } from '../core/errors.js';
+import type { GrayContext } from '../core/context.js';
 import { CONTROL_KEYS } from '../core/control-keys.js';
+import { GrayConfigError } from '../core/errors.js';
 import { resolvePolicy, type GrayPolicy, type GrayPolicyOptions } from '../core/policy.js';
 import { grpcMetadataCarrier } from './carrier.js';
 import { recordCallContext } from './call-context.js';
+import { serverInterceptorOf, type GrayServerCall, type ServerCallJob, type ServerJob } from './server-call.js';
 
 /** Options of {@link grayServerInterceptor}: a policy (or its options) plus server settings. */
 export interface GrayServerInterceptorOptions extends GrayPolicyOptions {
@@ -33,71 +34,28 @@ export interface GrayServerInterceptorOptions extends GrayPolicyOptions {
   readonly resolve?: (extracted: GrayContext, metadata: Metadata, path: string, policy: GrayPolicy) => GrayContext;
 }
 
-/** The listener grpc-js passes to `call.start()` (not exported by grpc-js under its own name). */
-type AnyListener = Parameters<ServerInterceptingCallInterface['start']>[0];
-
-function forwardMetadata(next: AnyListener, md: Metadata): void { next.onReceiveMetadata(md); }
-function forwardMessage(next: AnyListener, message: unknown): void { next.onReceiveMessage(message); }
-function forwardHalfClose(next: AnyListener): void { next.onReceiveHalfClose(); }
-function forwardCancel(next: AnyListener): void { next.onCancel(); }
-
-/**
- * Wraps the server's own listener: grpc-js calls the handler (unary and server-streaming from
- * half-close, client-streaming and bidi from metadata), emits `'data'` / `'end'` and `'cancelled'`
- * from these four methods, so running each inside the context reaches every call type.
- * Methods live on the prototype: no closure per call or per message.
- */
-class GrayServerListener {
-  private ctx: GrayContext;
-
-  constructor(
-    private readonly next: AnyListener,
-    private readonly interceptor: InterceptorState,
-    private readonly path: string,
-  ) {
-    this.ctx = interceptor.policy.defaultContext;
-  }
-
-  onReceiveMetadata(md: Metadata): void {
-    const { policy, resolve } = this.interceptor;
-    let ctx = extractGrayContext(md, grpcMetadataCarrier, policy);
-    if (resolve !== undefined) {
-      try {
-        ctx = resolve(ctx, md, this.path, policy);
-      } catch {
-        // A faulty resolver must not fail the call; keep the extracted context.
-      }
-    }
-    this.ctx = ctx;
-    // An untrusted caller does not get to drive graylane's control keys (a hop trace, forged hops):
-    // later interceptors and the handler see the metadata without them.
-    if (!policy.trustIncoming) for (const key of CONTROL_KEYS) md.remove(key);
-    // For forwardGrayMetadata(call) / getCallGrayContext(call): the handler's call.metadata is md.
-    recordCallContext(md, ctx, policy);
-    grayStorage().run(ctx, forwardMetadata, this.next, md);
-  }
-
-  onReceiveMessage(message: unknown): void {
-    grayStorage().run(this.ctx, forwardMessage, this.next, message);
-  }
-
-  onReceiveHalfClose(): void {
-    grayStorage().run(this.ctx, forwardHalfClose, this.next);
-  }
-
-  onCancel(): void {
-    grayStorage().run(this.ctx, forwardCancel, this.next);
-  }
-
-  /** The call's context, for the response-side hooks. */
-  get context(): GrayContext {
-    return this.ctx;
-  }
-}
-
-interface InterceptorState {
+interface ContextState {
   readonly policy: GrayPolicy;
   readonly resolve: GrayServerInterceptorOptions['resolve'];
+}
+
+/** Decides a call's context from its incoming metadata, and records it for `getCallGrayContext`. */
+function decide(state: ContextState, md: Metadata, path: string): GrayContext {
+  const { policy, resolve } = state;
+  let ctx = extractGrayContext(md, grpcMetadataCarrier, policy);
+  if (resolve !== undefined) {
+    try {
+      ctx = resolve(ctx, md, path, policy);
+    } catch {
+      // A faulty resolver must not fail the call; keep the extracted context.
+    }
+  }
+  // An untrusted caller does not get to drive graylane's control keys (a hop trace, forged hops):
+  // the jobs after this one and the handler see the metadata without them.
+  if (!policy.trustIncoming) for (const key of CONTROL_KEYS) md.remove(key);
+  // For forwardGrayMetadata(call) / getCallGrayContext(call): the handler's call.metadata is md.
+  recordCallContext(md, ctx, state.policy);
+  return ctx;
 }
 
 /** A copy of `md` (or a new Metadata) holding `key: stage`, unless `md` already holds `key`. */
@@ -105,6 +63,57 @@ function withEcho(md: Metadata | undefined, key: string, stage: string): Metadat
   const out = md === undefined ? new grpc.Metadata() : md.clone();
   if (out.get(key).length === 0) out.set(key, stage);
   return out;
+}
+
+/** The context job of a call with `echoStage`: remembers the decided stage and echoes it in the reply. */
+class EchoingContextCall implements ServerCallJob {
+  private ctx: GrayContext | undefined;
+  private headersSent = false;
+
+  constructor(private readonly state: ContextState, key: string, call: GrayServerCall) {
+    const sendMetadata = call.sendMetadata;
+    call.sendMetadata = (md) => {
+      this.headersSent = true;
+      sendMetadata.call(call, withEcho(md, key, this.stage()));
+    };
+    // A call that fails before sending headers gets a trailers-only reply: echo the stage there.
+    const sendStatus = call.sendStatus;
+    call.sendStatus = (status) => {
+      sendStatus.call(call, this.headersSent ? status : { ...status, metadata: withEcho(status.metadata ?? undefined, key, this.stage()) });
+    };
+  }
+
+  private stage(): string {
+    return (this.ctx ?? this.state.policy.defaultContext).stage;
+  }
+
+  metadata(md: Metadata, _ctx: GrayContext | undefined, _call: GrayServerCall, path: string): GrayContext {
+    return (this.ctx = decide(this.state, md, path));
+  }
+}
+
+/** The context job, with the policy it decides with (the composer hands it to the feeds). Internal. */
+export interface ContextServerJob extends ServerJob {
+  /** The policy the calls' contexts are decided with. */
+  readonly policy: GrayPolicy;
+}
+
+/**
+ * The context job of a grpc-js server interceptor: decides each call's context (extraction under
+ * the policy, then `resolve`), records it, and — with `echoStage` — echoes the stage in the reply.
+ * It goes first: the jobs after it see its decision. Without `echoStage` it is stateless (nothing
+ * allocated per call). Internal.
+ * @throws GrayConfigError for bad policy options.
+ */
+export function contextServerJob(options: GrayServerInterceptorOptions): ContextServerJob {
+  const policy = resolvePolicy(options);
+  const state: ContextState = { policy, resolve: options.resolve };
+  const echoKey = options.echoStage === true ? policy.stageKey : undefined;
+  return {
+    policy,
+    metadata: (md, _ctx, _call, path) => decide(state, md, path),
+    perCall: echoKey === undefined ? undefined : (_method, call) => new EchoingContextCall(state, echoKey, call),
+  };
 }
 
 /** Throws when the installed grpc-js has no server interceptors (before 1.10.0 they are silently ignored). */
@@ -129,32 +138,5 @@ export function assertServerInterceptorSupport(): void {
  */
 export function grayServerInterceptor(options: GrayServerInterceptorOptions = {}): ServerInterceptor {
   assertServerInterceptorSupport();
-  const state: InterceptorState = { policy: resolvePolicy(options), resolve: options.resolve };
-  const echoKey = options.echoStage === true ? state.policy.stageKey : undefined;
-
-  return (descriptor, call) => {
-    // Wrap the listener the server passes to start(); no extra intercepting layer is added.
-    const start = call.start;
-    let listener: GrayServerListener | undefined;
-    call.start = (next) => {
-      listener = new GrayServerListener(next, state, descriptor.path);
-      start.call(call, listener);
-    };
-    if (echoKey !== undefined) {
-      const stage = (): string => (listener?.context ?? state.policy.defaultContext).stage;
-      let headersSent = false;
-      const sendMetadata = call.sendMetadata;
-      call.sendMetadata = (md) => {
-        headersSent = true;
-        sendMetadata.call(call, withEcho(md, echoKey, stage()));
-      };
-      // A call that fails before sending headers gets a trailers-only reply: echo the stage there.
-      const sendStatus = call.sendStatus;
-      call.sendStatus = (status) => {
-        sendStatus.call(call, headersSent ? status : { ...status, metadata: withEcho(status.metadata ?? undefined, echoKey, stage()) });
-      };
-    }
-    // The patched call is returned as-is; grpc-js only needs the ServerInterceptingCallInterface shape.
-    return call as ServerInterceptingCall;
-  };
+  return serverInterceptorOf([contextServerJob(options)]);
 }

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { defaultGrayPolicy, type GrayPolicy } from '../core/policy.js';
 import { createStageLabeler, type StageLabeler } from './stage-label.js';
 import { grpcCodeName, type MethodLabels } from './grpc-labels.js';
-import { ChildCache, ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from './prom-metrics.js';
+import { ensureCounter, ensureHistogram, requireBuckets, requireRegistry, resolvePromClient, type PromClientModule } from './prom-metrics.js';
 
 /**
  * Options of the gRPC metrics feeds: `grayServerMetricsInterceptor` / `grayClientMetricsInterceptor`
@@ -37,6 +37,15 @@ export const GRPC_COUNTER_LABELS = ['grpc_type', 'grpc_service', 'grpc_method', 
 /** Histogram label names (go-grpc-prometheus keeps the code out of the histogram): plus `release_stage`. */
 export const GRPC_HISTOGRAM_LABELS = ['grpc_type', 'grpc_service', 'grpc_method', 'release_stage'] as const;
 
+/** The label children of one method and stage: the histogram's, and the counter's per code. */
+interface StageChildren {
+  readonly seconds: { observe(value: number): void };
+  readonly handled: Array<{ inc(): void } | undefined>;
+}
+
+/** Code name → slot in {@link StageChildren.handled}. */
+const CODE_INDEX: ReadonlyMap<string, number> = new Map(Array.from({ length: 17 }, (_, i) => [grpcCodeName(i), i]));
+
 /** Records finished calls of one side into the registry's counter and histogram. Internal. */
 export interface GrpcRecorder {
   /** The policy of the calls' stages. */
@@ -63,14 +72,27 @@ export function grpcRecorder(side: 'server' | 'client', options: GrayGrpcMetrics
   const seconds = ensureHistogram(prom, registry, `grpc_${side}_handling_seconds`,
     side === 'server' ? 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.' : 'Histogram of response latency (seconds) of the gRPC until it is finished by the application.',
     GRPC_HISTOGRAM_LABELS, requireBuckets(options.buckets));
-  const counters = new ChildCache((v) => handled.labels(...v));
-  const histograms = new ChildCache((v) => seconds.labels(...v));
+  // Label children per method's labels object (cached per path by MethodLabelCache), then per stage
+  // label, then per code: the request path builds no key and allocates nothing once a child exists.
+  const children = new WeakMap<MethodLabels, Map<string, StageChildren>>();
+  const childrenOf = (labels: MethodLabels, stage: string): StageChildren => {
+    let byStage = children.get(labels);
+    if (byStage === undefined) children.set(labels, (byStage = new Map()));
+    let kids = byStage.get(stage);
+    if (kids === undefined) {
+      kids = { seconds: seconds.labels(labels.type, labels.service, labels.method, stage), handled: [] };
+      byStage.set(stage, kids);
+    }
+    return kids;
+  };
   return {
     policy,
     label,
     record(labels, stage, code, secs) {
-      counters.get([labels.type, labels.service, labels.method, grpcCodeName(code), stage]).inc();
-      histograms.get([labels.type, labels.service, labels.method, stage]).observe(secs);
+      const kids = childrenOf(labels, stage);
+      const name = grpcCodeName(code);
+      (kids.handled[CODE_INDEX.get(name)!] ??= handled.labels(labels.type, labels.service, labels.method, name, stage)).inc();
+      kids.seconds.observe(secs);
     },
   };
 }

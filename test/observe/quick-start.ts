@@ -5,9 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { runWithStage } from 'graylane';
-import { grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
+import { grayClientInterceptor } from 'graylane/grpc-js';
 import { grayPinoMixin, readHopTrace } from 'graylane/observe';
-import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, grayServerMetricsInterceptor, withHopTrace } from 'graylane/observe/grpc-js';
+import { grayGrpcClientStack, grayGrpcServerStack, withHopTrace } from 'graylane/observe/grpc-js';
 
 const logger = pino({ mixin: grayPinoMixin(), base: undefined, timestamp: false });
 const registry = new Registry();
@@ -24,13 +24,13 @@ const servers: grpc.Server[] = [];
 const clients: grpc.Client[] = [];
 
 async function startService(name: string, next?: string): Promise<string> {
-  // Server interceptors: the gray context first, then metrics and the hop trace.
+  // One server interceptor: the gray context, then metrics and the hop trace, in one layer.
   const server = new grpc.Server({
-    interceptors: [grayServerInterceptor(), grayServerMetricsInterceptor({ registry }), grayHopTraceServerInterceptor({ service: name, instance: `${name}-1` })],
+    interceptors: [grayGrpcServerStack({ metrics: { registry }, hopTrace: { service: name, instance: `${name}-1` } })],
   });
-  // Client interceptors: forward the context, and collect downstream hops of traced calls.
+  // One client interceptor: forward the context, and collect downstream hops of traced calls.
   const downstream = next === undefined ? undefined
-    : new HopClient(next, grpc.credentials.createInsecure(), { interceptors: [grayClientInterceptor(), grayHopTraceClientInterceptor()] }) as unknown as Hop;
+    : new HopClient(next, grpc.credentials.createInsecure(), { interceptors: [grayGrpcClientStack({ hopTrace: true })] }) as unknown as Hop;
   if (downstream) clients.push(downstream);
   server.addService(service, {
     check(_call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) {

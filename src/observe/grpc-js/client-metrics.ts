@@ -1,32 +1,42 @@
 /**
- * grpc-js client interceptor recording go-grpc-prometheus style metrics per release stage:
- * `grpc_client_handled_total` and `grpc_client_handling_seconds`.
+ * grpc-js client feed recording go-grpc-prometheus style metrics per release stage:
+ * `grpc_client_handled_total` and `grpc_client_handling_seconds` — as a job (for the fused stack)
+ * and as an interceptor of its own.
  * @packageDocumentation
  */
-import * as grpc from '@grpc/grpc-js';
-import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
+import type { Interceptor, StatusObject } from '@grpc/grpc-js';
 import { outgoingStage } from '../../core/call-stage.js';
 import { grpcMetadataCarrier } from '../../grpc-js/carrier.js';
+import { clientInterceptorOf, type ClientCallWatcher, type ClientJob } from '../../grpc-js/client-call.js';
 import { MethodLabelCache, type MethodLabels } from '../grpc-labels.js';
 import { grpcRecorder, type GrayGrpcMetricsOptions, type GrpcRecorder } from '../grpc-metrics.js';
 
-/** Times the call and records it when the status arrives (one-argument methods: grpc-js uses it as-is). */
-class MetricsClientListener implements InterceptingListener {
+/** Times one call from its start and records it when the status arrives. */
+class MetricsWatcher implements ClientCallWatcher {
   private readonly t0 = performance.now();
 
-  constructor(
-    private readonly next: InterceptingListener,
-    private readonly recorder: GrpcRecorder,
-    private readonly labels: MethodLabels,
-    private readonly stage: string,
-  ) {}
+  constructor(private readonly recorder: GrpcRecorder, private readonly labels: MethodLabels, private readonly stage: string) {}
 
-  onReceiveMetadata(md: Metadata): void { this.next.onReceiveMetadata(md); }
-  onReceiveMessage(message: unknown): void { this.next.onReceiveMessage(message); }
-  onReceiveStatus(status: StatusObject): void {
+  onStatus(status: StatusObject): void {
     this.recorder.record(this.labels, this.stage, status.code, (performance.now() - this.t0) / 1000);
-    this.next.onReceiveStatus(status);
   }
+}
+
+/**
+ * The client metrics job: labels each call with the stage it goes out with (the metadata so far,
+ * else the caller's context). Internal.
+ * @throws GrayConfigError as {@link grayClientMetricsInterceptor}.
+ */
+export function clientMetricsJob(options: GrayGrpcMetricsOptions): ClientJob {
+  const recorder = grpcRecorder('client', options);
+  const methods = new MethodLabelCache();
+  return {
+    start(call) {
+      const labels = methods.get(call.method.path, call.method.requestStream, call.method.responseStream);
+      const stage = recorder.label(outgoingStage(call.metadata, grpcMetadataCarrier, recorder.policy));
+      call.watch(new MetricsWatcher(recorder, labels, stage));
+    },
+  };
 }
 
 /**
@@ -34,21 +44,11 @@ class MetricsClientListener implements InterceptingListener {
  * and release stage (the call's explicit `x-release-stage`, else the caller's gray context, else
  * the default stage; stages outside `stages` are labelled `other`). Same options and defaults as
  * `grayServerMetricsInterceptor`. Per-call `interceptors` replace the client's: pass it there too.
+ * `grayGrpcClientStack({ metrics })` does the same in one layer with the context.
  *
  * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when
  *   the registry holds a same-named metric of another shape.
  */
 export function grayClientMetricsInterceptor(options: GrayGrpcMetricsOptions): Interceptor {
-  const recorder = grpcRecorder('client', options);
-  const methods = new MethodLabelCache();
-  return (callOptions, nextCall) => {
-    const def = callOptions.method_definition;
-    const labels = methods.get(def.path, def.requestStream, def.responseStream);
-    return new grpc.InterceptingCall(nextCall(callOptions), {
-      start(md, listener, next) {
-        const stage = recorder.label(outgoingStage(md, grpcMetadataCarrier, recorder.policy));
-        next(md, new MetricsClientListener(listener as InterceptingListener, recorder, labels, stage));
-      },
-    });
-  };
+  return clientInterceptorOf([clientMetricsJob(options)]);
 }

@@ -1,11 +1,12 @@
 /**
- * grpc-js client interceptor of the hop trace: collects downstream `x-gray-hops` trailers into the
+ * grpc-js client feed of the hop trace (a job, and an interceptor of its own): collects downstream `x-gray-hops` trailers into the
  * traced request's trace, and can opt calls into tracing.
  * @packageDocumentation
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
+import type { Interceptor, Metadata, StatusObject } from '@grpc/grpc-js';
 import { getGrayContext } from '../../core/context.js';
+import { clientInterceptorOf, type ClientCallWatcher, type ClientJob } from '../../grpc-js/client-call.js';
 import { getHopCollector, type HopCollector } from '../hop-collector.js';
 import { HOP_TRACE_KEY, HOPS_TRAILER_KEY } from '../hop-trace.js';
 
@@ -15,14 +16,11 @@ export interface GrayHopTraceClientOptions {
   readonly trace?: boolean;
 }
 
-/** Hands the downstream trailer to the request's collector (one-argument methods: grpc-js uses it as-is). */
-class HopClientListener implements InterceptingListener {
-  constructor(private readonly next: InterceptingListener, private readonly collector: HopCollector) {}
-  onReceiveMetadata(md: Metadata): void { this.next.onReceiveMetadata(md); }
-  onReceiveMessage(message: unknown): void { this.next.onReceiveMessage(message); }
-  onReceiveStatus(status: StatusObject): void {
+/** Hands the downstream trailer to the request's collector. */
+class HopWatcher implements ClientCallWatcher {
+  constructor(private readonly collector: HopCollector) {}
+  onStatus(status: StatusObject): void {
     this.collector.addDownstream(status.metadata?.get(HOPS_TRAILER_KEY)[0]);
-    this.next.onReceiveStatus(status);
   }
 }
 
@@ -34,21 +32,33 @@ function withFlag(md: Metadata): Metadata {
 }
 
 /**
+ * The hop-trace client job: inside a traced request, flags the call and collects its trailer into
+ * the request's trace; with `trace`, flags every call. Internal.
+ */
+export function clientHopTraceJob(options: GrayHopTraceClientOptions): ClientJob {
+  const always = options.trace === true;
+  return {
+    start(call) {
+      const collector = getHopCollector(getGrayContext());
+      if (collector !== undefined) {
+        call.metadata = withFlag(call.metadata);
+        call.watch(new HopWatcher(collector));
+      } else if (always) {
+        call.metadata = withFlag(call.metadata);
+      }
+    },
+  };
+}
+
+/**
  * Creates a grpc-js client interceptor for the hop trace. Inside a traced request it adds
  * `x-gray-trace: 1` to the call (when missing) and collects the call's `x-gray-hops` trailer into
  * the request's trace; with `{ trace: true }` it asks for a trace on every call. Outside traced
  * requests (and without `trace`) it costs one store and one WeakMap lookup per call.
+ * `grayGrpcClientStack({ hopTrace: true })` does the same in one layer with the context.
  */
 export function grayHopTraceClientInterceptor(options: GrayHopTraceClientOptions = {}): Interceptor {
-  const always = options.trace === true;
-  const requester: Partial<grpc.Requester> = {
-    start(md, listener, next) {
-      const collector = getHopCollector(getGrayContext());
-      if (collector !== undefined) return next(withFlag(md), new HopClientListener(listener as InterceptingListener, collector));
-      next(always ? withFlag(md) : md, listener);
-    },
-  };
-  return (callOptions, nextCall) => new grpc.InterceptingCall(nextCall(callOptions), requester);
+  return clientInterceptorOf([clientHopTraceJob(options)]);
 }
 
 /** Adds `x-gray-trace: 1` to `md` (default: a new `Metadata`) so the call returns its hop trace. */

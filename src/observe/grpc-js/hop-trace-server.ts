@@ -1,14 +1,14 @@
 /**
- * grpc-js server interceptor of the hop trace: reports this server's hop (and its downstream
+ * grpc-js server feed of the hop trace (a job, and an interceptor of its own): reports this server's hop (and its downstream
  * calls') in the `x-gray-hops` trailer of traced calls.
  * @packageDocumentation
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
+import type { Metadata, ServerInterceptor } from '@grpc/grpc-js';
 import { decidedContext } from '../../core/call-stage.js';
-import { grayStorage, type GrayContext } from '../../core/context.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
-import { hopNames, startHopTrace, traceAcceptor, type HopNames } from '../hop-collector.js';
+import { serverInterceptorOf, type ServerJob } from '../../grpc-js/server-call.js';
+import { hopNames, startHopTrace, traceAcceptor } from '../hop-collector.js';
 import { HOP_TRACE_KEY, HOPS_TRAILER_KEY } from '../hop-trace.js';
 
 /** Options of {@link grayHopTraceServerInterceptor}. */
@@ -28,60 +28,31 @@ export interface GrayHopTraceServerOptions {
   readonly accept?: (metadata: Metadata) => boolean;
 }
 
-type AnyListener = Parameters<ServerInterceptingCallInterface['start']>[0];
-type Call = ServerInterceptingCallInterface;
-
-function forwardMetadata(next: AnyListener, md: Metadata): void { next.onReceiveMetadata(md); }
-function forwardMessage(next: AnyListener, message: unknown): void { next.onReceiveMessage(message); }
-function forwardHalfClose(next: AnyListener): void { next.onReceiveHalfClose(); }
-function forwardCancel(next: AnyListener): void { next.onCancel(); }
-
-interface HopServerState {
-  readonly names: HopNames;
-  readonly policy: GrayPolicy;
-  readonly accepts: (md: Metadata) => boolean;
-}
-
-/** Untraced calls pass straight through after one metadata lookup; traced calls run in their own context. */
-class HopServerListener {
-  private ctx: GrayContext | undefined;
-
-  constructor(
-    private readonly next: AnyListener,
-    private readonly call: Call,
-    private readonly state: HopServerState,
-  ) {}
-
-  onReceiveMetadata(md: Metadata): void {
-    const flag = md.get(HOP_TRACE_KEY)[0];
-    if (flag !== '1' || !this.state.accepts(md)) return this.next.onReceiveMetadata(md);
-    const { ctx, collector } = startHopTrace(decidedContext(this.state.policy), this.state.names);
-    this.ctx = ctx;
-    // Wrap whatever sendStatus is installed now: every interceptor has patched it by this point.
-    const call = this.call;
-    const sendStatus = call.sendStatus;
-    call.sendStatus = (status) => {
-      const trailers = status.metadata?.clone() ?? new grpc.Metadata();
-      trailers.set(HOPS_TRAILER_KEY, collector.encode());
-      sendStatus.call(call, { ...status, metadata: trailers });
-    };
-    grayStorage().run(ctx, forwardMetadata, this.next, md);
-  }
-
-  onReceiveMessage(message: unknown): void {
-    if (this.ctx === undefined) return this.next.onReceiveMessage(message);
-    grayStorage().run(this.ctx, forwardMessage, this.next, message);
-  }
-
-  onReceiveHalfClose(): void {
-    if (this.ctx === undefined) return this.next.onReceiveHalfClose();
-    grayStorage().run(this.ctx, forwardHalfClose, this.next);
-  }
-
-  onCancel(): void {
-    if (this.ctx === undefined) return this.next.onCancel();
-    grayStorage().run(this.ctx, forwardCancel, this.next);
-  }
+/**
+ * The hop-trace server job: for a call asking for a trace (and accepted), starts the request's trace
+ * from the context decided before it (the context job's, else the current one, else the policy's
+ * default), runs the call in the trace's own context and adds the `x-gray-hops` trailer to its
+ * status. Untraced calls: one metadata lookup, context unchanged. Stateless. Internal.
+ * @throws GrayConfigError as {@link grayHopTraceServerInterceptor}.
+ */
+export function serverHopTraceJob(options: GrayHopTraceServerOptions): ServerJob {
+  const names = hopNames(options);
+  const policy = options.policy ?? defaultGrayPolicy();
+  const accepts = traceAcceptor(options.accept);
+  return {
+    metadata(md, ctx, call) {
+      if (md.get(HOP_TRACE_KEY)[0] !== '1' || !accepts(md)) return ctx;
+      const trace = startHopTrace(ctx ?? decidedContext(policy), names);
+      // Wrap whatever sendStatus is installed now: every interceptor has patched it by this point.
+      const sendStatus = call.sendStatus;
+      call.sendStatus = (status) => {
+        const trailers = status.metadata?.clone() ?? new grpc.Metadata();
+        trailers.set(HOPS_TRAILER_KEY, trace.collector.encode());
+        sendStatus.call(call, { ...status, metadata: trailers });
+      };
+      return trace.ctx;
+    },
+  };
 }
 
 /**
@@ -92,19 +63,11 @@ class HopServerListener {
  * metadata is never read). A traced call's context carries `x-gray-trace: 1`, so
  * `grayClientInterceptor` forwards the flag; give downstream clients
  * `grayHopTraceClientInterceptor` too so their trailers are collected.
- * Untraced calls cost one metadata lookup.
+ * Untraced calls cost one metadata lookup. `grayGrpcServerStack({ hopTrace })` does the same in
+ * the right order, in one layer.
  *
  * @throws GrayConfigError for a missing or invalid `service` / `instance`, or a non-function `accept`.
  */
 export function grayHopTraceServerInterceptor(options: GrayHopTraceServerOptions): ServerInterceptor {
-  const state: HopServerState = {
-    names: hopNames(options),
-    policy: options.policy ?? defaultGrayPolicy(),
-    accepts: traceAcceptor(options.accept),
-  };
-  return (_descriptor, call) => {
-    const start = call.start;
-    call.start = (next) => start.call(call, new HopServerListener(next, call, state));
-    return call as ServerInterceptingCall;
-  };
+  return serverInterceptorOf([serverHopTraceJob(options)]);
 }

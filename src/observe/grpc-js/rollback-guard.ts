@@ -4,11 +4,12 @@
  * @packageDocumentation
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Interceptor, InterceptingListener, Metadata, StatusObject } from '@grpc/grpc-js';
+import type { Interceptor, StatusObject } from '@grpc/grpc-js';
 import { GrayConfigError } from '../../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
 import { outgoingStage } from '../../core/call-stage.js';
 import { grpcMetadataCarrier } from '../../grpc-js/carrier.js';
+import { clientInterceptorOf, type ClientCallWatcher, type ClientJob } from '../../grpc-js/client-call.js';
 import { isRollbackGuard, type RollbackGuard } from '../rollback-guard.js';
 
 /** Options of {@link rollbackGuardClientInterceptor}. */
@@ -25,16 +26,11 @@ export interface RollbackGuardClientInterceptorOptions {
 
 const notOk = (code: grpc.status): boolean => code !== grpc.status.OK && code !== grpc.status.CANCELLED;
 
-class GuardListener implements InterceptingListener {
+/** Records one call of the guarded stage: failed or not, and its latency from start to status. */
+class GuardWatcher implements ClientCallWatcher {
   private readonly t0 = performance.now();
-  constructor(
-    private readonly next: InterceptingListener,
-    private readonly guard: RollbackGuard,
-    private readonly isFailure: (code: grpc.status) => boolean,
-  ) {}
-  onReceiveMetadata(md: Metadata): void { this.next.onReceiveMetadata(md); }
-  onReceiveMessage(message: unknown): void { this.next.onReceiveMessage(message); }
-  onReceiveStatus(status: StatusObject): void {
+  constructor(private readonly guard: RollbackGuard, private readonly isFailure: (code: grpc.status) => boolean) {}
+  onStatus(status: StatusObject): void {
     let failed = true;
     try {
       failed = this.isFailure(status.code);
@@ -42,8 +38,25 @@ class GuardListener implements InterceptingListener {
       // A faulty predicate counts the call as failed rather than breaking the caller.
     }
     this.guard.record(this.guard.stage, !failed, performance.now() - this.t0);
-    this.next.onReceiveStatus(status);
   }
+}
+
+/**
+ * The rollback guard's client job: watches the calls going out with the guard's stage (the
+ * metadata so far, else the caller's context), not while it is tripped. Internal.
+ * @throws GrayConfigError as {@link rollbackGuardClientInterceptor}.
+ */
+export function clientGuardJob(guard: RollbackGuard, options: RollbackGuardClientInterceptorOptions): ClientJob {
+  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardClientInterceptor needs a guard from createRollbackGuard().');
+  const isFailure = options.isFailure ?? notOk;
+  if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
+  const policy = options.policy ?? defaultGrayPolicy();
+  return {
+    start(call) {
+      if (guard.state === 'tripped' || outgoingStage(call.metadata, grpcMetadataCarrier, policy) !== guard.stage) return;
+      call.watch(new GuardWatcher(guard, isFailure));
+    },
+  };
 }
 
 /**
@@ -51,21 +64,12 @@ class GuardListener implements InterceptingListener {
  * explicit `x-release-stage`, else the caller's gray context) into `guard`: failed or not, and its
  * latency from start to status. Put it on the clients that call the guarded service; calls of other
  * stages pass straight through. Per-call `interceptors` replace the client's.
+ * `grayGrpcClientStack({ guard })` does the same in one layer with the context.
  *
  * @throws GrayConfigError when `guard` is not a {@link RollbackGuard} (of any copy of graylane: recognised by its brand, not `instanceof`) or `isFailure` is not a function.
  */
 export function rollbackGuardClientInterceptor(guard: RollbackGuard, options: RollbackGuardClientInterceptorOptions = {}): Interceptor {
-  if (!isRollbackGuard(guard)) throw new GrayConfigError('graylane/observe: rollbackGuardClientInterceptor needs a guard from createRollbackGuard().');
-  const isFailure = options.isFailure ?? notOk;
-  if (typeof isFailure !== 'function') throw new GrayConfigError('graylane/observe: isFailure must be a function.');
-  const policy = options.policy ?? defaultGrayPolicy();
-  const requester: Partial<grpc.Requester> = {
-    start(md, listener, next) {
-      if (guard.state === 'tripped' || outgoingStage(md, grpcMetadataCarrier, policy) !== guard.stage) return next(md, listener);
-      next(md, new GuardListener(listener as InterceptingListener, guard, isFailure));
-    },
-  };
-  return (callOptions, nextCall) => new grpc.InterceptingCall(nextCall(callOptions), requester);
+  return clientInterceptorOf([clientGuardJob(guard, options)]);
 }
 
 /**

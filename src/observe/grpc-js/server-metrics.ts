@@ -1,43 +1,53 @@
 /**
- * grpc-js server interceptor recording go-grpc-prometheus style metrics per release stage:
- * `grpc_server_handled_total` and `grpc_server_handling_seconds`.
+ * grpc-js server feed recording go-grpc-prometheus style metrics per release stage:
+ * `grpc_server_handled_total` and `grpc_server_handling_seconds` — as a job (for the fused stack)
+ * and as an interceptor of its own.
  * @packageDocumentation
  */
-import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
+import type { Metadata, ServerInterceptor } from '@grpc/grpc-js';
 import { decidedContext } from '../../core/call-stage.js';
+import type { GrayContext } from '../../core/context.js';
+import { serverInterceptorOf, type GrayServerStatus, type ServerCallJob, type ServerJob } from '../../grpc-js/server-call.js';
 import { MethodLabelCache, type MethodLabels } from '../grpc-labels.js';
 import { grpcRecorder, type GrayGrpcMetricsOptions, type GrpcRecorder } from '../grpc-metrics.js';
 
-type AnyListener = Parameters<ServerInterceptingCallInterface['start']>[0];
+/** One call's metrics: its stage is the context the server decided, recorded once when it ends. */
+class MetricsServerCall implements ServerCallJob {
+  private stage: string | undefined;
+  private done = false;
+  private readonly t0 = performance.now();
 
-/** Wraps the server's listener to learn the call's stage from the gray context the server decided. */
-class MetricsServerListener {
-  stage: string | undefined;
-  done = false;
-  readonly t0 = performance.now();
+  constructor(private readonly recorder: GrpcRecorder, private readonly labels: MethodLabels) {}
 
-  constructor(
-    private readonly next: AnyListener,
-    private readonly recorder: GrpcRecorder,
-    private readonly labels: MethodLabels,
-  ) {}
-
-  onReceiveMetadata(md: Metadata): void {
-    this.stage = decidedContext(this.recorder.policy).stage;
-    this.next.onReceiveMetadata(md);
+  metadata(_md: Metadata, ctx: GrayContext | undefined): GrayContext | undefined {
+    this.stage = (ctx ?? decidedContext(this.recorder.policy)).stage;
+    return ctx;
   }
-  onReceiveMessage(message: unknown): void { this.next.onReceiveMessage(message); }
-  onReceiveHalfClose(): void { this.next.onReceiveHalfClose(); }
-  onCancel(): void {
+
+  cancel(): void {
     this.finish(1);
-    this.next.onCancel();
   }
 
-  finish(code: number | undefined): void {
+  status(status: GrayServerStatus): void {
+    this.finish(status.code);
+  }
+
+  private finish(code: number | undefined): void {
     if (this.done) return;
     this.done = true;
     this.recorder.record(this.labels, this.recorder.label(this.stage), code, (performance.now() - this.t0) / 1000);
   }
+}
+
+/**
+ * The server metrics job: counts and times each call by the context decided before it (the context
+ * job's, else the current gray context, else the policy's default). Internal.
+ * @throws GrayConfigError as {@link grayServerMetricsInterceptor}.
+ */
+export function serverMetricsJob(options: GrayGrpcMetricsOptions): ServerJob {
+  const recorder = grpcRecorder('server', options);
+  const methods = new MethodLabelCache();
+  return { perCall: (method) => new MetricsServerCall(recorder, methods.get(method.path, method.requestStream, method.responseStream)) };
 }
 
 /**
@@ -46,26 +56,11 @@ class MetricsServerListener {
  * listed before it (or without it) every call is labelled with the default stage — the caller's
  * metadata is never read. Stages outside `stages` are
  * labelled `other`, so junk stages cannot grow the label set. Cancelled calls count as `CANCELLED`.
+ * `grayGrpcServerStack({ metrics })` does the same in the right order, in one layer.
  *
  * @throws GrayConfigError without a prom-client `registry`, with bad `stages` or `buckets`, or when
  *   the registry holds a same-named metric of another shape.
  */
 export function grayServerMetricsInterceptor(options: GrayGrpcMetricsOptions): ServerInterceptor {
-  const recorder = grpcRecorder('server', options);
-  const methods = new MethodLabelCache();
-  return (descriptor, call) => {
-    const labels = methods.get(descriptor.path, descriptor.requestStream, descriptor.responseStream);
-    const start = call.start;
-    const sendStatus = call.sendStatus;
-    let listener: MetricsServerListener | undefined;
-    call.start = (next) => {
-      listener = new MetricsServerListener(next, recorder, labels);
-      start.call(call, listener);
-    };
-    call.sendStatus = (status) => {
-      listener?.finish(status.code);
-      sendStatus.call(call, status);
-    };
-    return call as ServerInterceptingCall;
-  };
+  return serverInterceptorOf([serverMetricsJob(options)]);
 }
