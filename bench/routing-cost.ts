@@ -28,8 +28,14 @@ server.addService(benchService, { call: (_call: unknown, cb: Reply) => cb(null, 
 const port = await new Promise<number>((resolve, reject) =>
   server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
 const address = `127.0.0.1:${port}`;
+// The registry refuses one address in two stages: the server also listens on 127.0.0.(i+1), one loopback alias per stage.
+const stages = ['stable', ...BENCH_STAGES];
+for (let i = 1; i < stages.length; i++) {
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`127.0.0.${i + 1}:${port}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+}
 const routing = registerGrayRouting({
-  registry: createStaticRegistry(['stable', ...BENCH_STAGES].map((stage) => ({ service: ROUTED_SERVICE, address, stage }))),
+  registry: createStaticRegistry(stages.map((stage, i) => ({ service: ROUTED_SERVICE, address: `127.0.0.${i + 1}:${port}`, stage }))),
 });
 const creds = grpc.credentials.createInsecure();
 const clients = {
