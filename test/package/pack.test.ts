@@ -133,11 +133,11 @@ describe('published tarball', () => {
       ]);
       expect(names('none', 'graylane/observe/http')).toEqual(['grayHttpMetricsMiddleware', 'rollbackGuardHttpMiddleware']);
       expect(names('grpc-js', 'graylane/observe/grpc-js')).toEqual([
-        'grayClientMetricsInterceptor', 'grayHopTraceClientInterceptor', 'grayHopTraceServerInterceptor', 'grayServerMetricsInterceptor',
+        'grayClientMetricsInterceptor', 'grayGrpcClientStack', 'grayGrpcServerStack', 'grayHopTraceClientInterceptor', 'grayHopTraceServerInterceptor', 'grayServerMetricsInterceptor',
         'rollbackGuardClientInterceptor', 'rollbackGuardInterceptor', 'withHopTrace',
       ]);
       expect(names('nice-grpc-common', 'graylane/observe/nice-grpc')).toEqual([
-        'grayClientMetricsMiddleware', 'grayHopTraceClientMiddleware', 'grayHopTraceServerMiddleware', 'grayServerMetricsMiddleware', 'rollbackGuardClientMiddleware',
+        'grayClientMetricsMiddleware', 'grayHopTraceClientMiddleware', 'grayHopTraceServerMiddleware', 'grayNiceClientStack', 'grayNiceServerStack', 'grayServerMetricsMiddleware', 'rollbackGuardClientMiddleware',
       ]);
       expect(names('grpc-js', 'graylane/otel/grpc-js')).toEqual(['grayBaggageClientInterceptor', 'grayBaggageResolve']);
       expect(names('otel-api', 'graylane/otel')).toContain('grayBaggageGetter');
