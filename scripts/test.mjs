@@ -19,14 +19,33 @@ const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
-function ensureEtcd() {
-  if (has('etcd')) return;
+/**
+ * The real programs the suites start (no mocks): each Debian package whose binary is missing is
+ * installed here, in ONE apt-get run before any test starts — test files run in parallel, and
+ * several apt-get runs at once would fight over the dpkg lock. The test helpers still check (and
+ * fail with what to install) when a binary is missing.
+ */
+const DEBIAN = [
+  ['etcd', 'etcd-server'], // routing, rollout: a real etcd (and a 3-member cluster)
+  ['promtool', 'prometheus'], // ops: promtool check rules, a real Prometheus
+  ['prometheus-alertmanager', 'prometheus-alertmanager'], // ops: a real Alertmanager
+  ['nginx', 'nginx'], // ops: graylane behind a real nginx
+  ['chromium', 'chromium'], // dashboard: the page in a real headless browser
+  ['rabbitmq-server', 'rabbitmq-server'], // amqp: started by the tests when none answers on 5672
+  ['nats-server', 'nats-server'], // nats: idem on 4222
+  ['redis-server', 'redis-server'], // bullmq: idem on 6379
+];
+
+function ensureDebianPackages() {
+  const missing = DEBIAN.filter(([binary]) => !has(binary)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (root && has('apt-get')) {
-    console.log('[graylane] installing etcd-server (Debian) for the routing tests…');
-    spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null'], { stdio: 'inherit' });
+    console.log(`[graylane] installing ${missing.join(', ')} (Debian) for the suites that run them…`);
+    spawnSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`], { stdio: 'inherit' });
   }
-  if (!has('etcd')) console.warn('[graylane] etcd not found: install it (`apt-get install -y etcd-server`); the etcd routing tests will fail.');
+  const still = DEBIAN.filter(([binary]) => !has(binary)).map(([, pkg]) => pkg);
+  if (still.length > 0) console.warn(`[graylane] not installed: ${still.join(', ')} — install them (\`apt-get install -y ${still.join(' ')}\`); the suites that need them will fail.`);
 }
 
 const failure = (node, label, why) => {
@@ -91,7 +110,7 @@ function runExtraRuntimes(args) {
   return results;
 }
 
-ensureEtcd();
+ensureDebianPackages();
 const argv = process.argv.slice(2);
 const runtimesOnly = argv.includes('--runtimes-only');
 const extra = argv.filter((a) => a !== '--runtimes-only');
