@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { CLASSES, check, headersFor, newTally, order, type OrderReply } from './traffic.js';
 import { startShop, type Shop } from './shop.js';
 import { printReport, type DemoReport } from './report.js';
+import { connectQueueHop, skippedLine, queueHopOk, runQueueHop } from './queue-hop.js';
 
 /** Runs the demo with command-line arguments; resolves to the exit code (0 only when every check passed). */
 export async function runDemo(args: string[]): Promise<number> {
@@ -25,7 +26,10 @@ export async function runDemo(args: string[]): Promise<number> {
   };
 
   let shop: Shop | undefined;
-  const stop = async () => { await shop?.stop(); };
+  // The queue hop (RabbitMQ) is optional: without a broker it is skipped, with one line.
+  const hop = await connectQueueHop();
+  if ('skipped' in hop && values.json) console.error(skippedLine(hop.broker));
+  const stop = async () => { await shop?.stop(); if ('stop' in hop) await hop.stop(); };
   const onSignal = (code: number) => () => void stop().finally(() => process.exit(code));
   const sigint = onSignal(130);
   const sigterm = onSignal(143);
@@ -33,7 +37,11 @@ export async function runDemo(args: string[]): Promise<number> {
   process.once('SIGTERM', sigterm);
 
   try {
-    shop = await startShop({ registry: values.registry, guard: { window: 10_000, minSamples: 20 } });
+    shop = await startShop({
+      registry: values.registry, guard: { window: 10_000, minSamples: 20 },
+      ...('onOrderPlaced' in hop ? { onOrderPlaced: hop.onOrderPlaced } : {}),
+    });
+    if ('start' in hop) await hop.start(shop.registry);
 
     // 1. Mixed traffic, 16 in flight.
     const tally = newTally();
@@ -49,6 +57,9 @@ export async function runDemo(args: string[]): Promise<number> {
 
     // 2. The hop trace of one canary request.
     const traced = await order(shop.gateway.url, { ...headersFor('qa-canary', 0), 'x-gray-trace': '1' });
+
+    // 2b. The queue hop: orders → RabbitMQ → stable / canary worker (lanes from the registry).
+    const queue = await runQueueHop(hop, shop.gateway.url);
 
     // 3. The rollback drill.
     const t0 = performance.now();
@@ -112,10 +123,11 @@ export async function runDemo(args: string[]): Promise<number> {
         edge: { user, afterTrip: userAfterTrip, afterResume: userAfterResume },
         timeline,
       },
+      queue,
     };
     printReport(report, values.json);
     const ok = report.tagsLost === 0 && report.misrouted === 0 && report.failed === 0 && report.rollback.tripped && onStable === afterTrip.length && afterTrip.length > 0
-      && (user === undefined || (userAfterTrip === 'stable' && userAfterResume === 'canary'));
+      && (user === undefined || (userAfterTrip === 'stable' && userAfterResume === 'canary')) && queueHopOk(queue);
     return ok ? 0 : 1;
   } finally {
     process.off('SIGINT', sigint);

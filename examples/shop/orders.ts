@@ -8,7 +8,11 @@ import { loadShopProto } from './load-proto.js';
 
 export async function startOrders(
   instance: string, stage: string,
-  options: { serverInterceptors?: grpc.ServerInterceptor[]; clientInterceptors?: grpc.Interceptor[] } = {},
+  options: {
+    serverInterceptors?: grpc.ServerInterceptor[]; clientInterceptors?: grpc.Interceptor[];
+    /** Called inside each PlaceOrder, in its gray context (the demo's queue hop publishes an event). */
+    onPlaced?: (order: { orderId: string }) => Promise<void>;
+  } = {},
 ): Promise<Instance> {
   const shop = loadShopProto('orders.proto').graylane.shop.v1;
   const Inventory = loadShopProto('inventory.proto').graylane.shop.v1.Inventory;
@@ -21,9 +25,11 @@ export async function startOrders(
     PlaceOrder(call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) {
       const me = { service: 'orders', instance, instanceStage: stage, requestStage: getReleaseStage() };
       const { orderId, sku, quantity } = call.request;
+      const placed = options.onPlaced?.({ orderId });
       inventory.Reserve({ orderId, sku, quantity }, (err: grpc.ServiceError | null, reply: any) => {
         if (err) return callback(err);
-        callback(null, { orderId, totalCents: reply.totalCents, servedBy: [me, reply.servedBy, ...reply.downstream] });
+        void Promise.resolve(placed).finally(() =>
+          callback(null, { orderId, totalCents: reply.totalCents, servedBy: [me, reply.servedBy, ...reply.downstream] }));
       });
     },
   });

@@ -1,5 +1,6 @@
 // Prints the demo's findings as tables (or one JSON object with --json).
 import { CANARY_SERVICES, CLASSES } from './traffic.js';
+import { skippedLine, type QueueReport } from './queue-hop.js';
 
 export interface DemoReport {
   requests: number;
@@ -21,6 +22,8 @@ export interface DemoReport {
     edge: { user: string | undefined; afterTrip: string | undefined; afterResume: string | undefined };
     timeline: Array<{ atMs: number; event: string }>;
   };
+  /** The queue hop (orders → RabbitMQ → worker), or why it was skipped. */
+  queue: QueueReport;
 }
 
 export function printReport(r: DemoReport, json: boolean): void {
@@ -39,6 +42,13 @@ export function printReport(r: DemoReport, json: boolean): void {
       console.log(`  ${pad(cls, 12)}${pad(n('stable'), 10)}${n('canary')}`);
     }
   }
+  const q = r.queue;
+  if (q.skipped === true) console.log(`\n${skippedLine(q.broker)}`);
+  else {
+    console.log(`\nevents: request class × consumer stage (orders → RabbitMQ ${q.queue} → worker)`);
+    console.log(`  ${pad('class', 12)}${pad('stable', 10)}canary`);
+    for (const cls of CLASSES) console.log(`  ${pad(cls, 12)}${pad(String(q.perClass[`${cls}|stable`] ?? 0), 10)}${q.perClass[`${cls}|canary`] ?? 0}`);
+  }
   console.log(`\nusers colored canary by the 20 % rollout rule: ${(r.canaryShareOfUsers * 100).toFixed(1)} %`);
   const trace = r.trace as { status?: string; hops?: Array<{ depth: number; service: string; instance: string; stage: string; explicit: boolean }> } | undefined;
   console.log('\nhop trace of one canary request:');
@@ -47,7 +57,12 @@ export function printReport(r: DemoReport, json: boolean): void {
   } else {
     console.log(`  ${JSON.stringify(trace)}`);
   }
+  if (q.skipped !== true && q.trace) {
+    const t = q.trace;
+    console.log(`  orders ⇢ RabbitMQ ${t.lane} stage=${t.publishedStage} ⇢ ${t.consumer} (${t.consumerStage} consumer) stage=${t.handlerStage}`);
+  }
   console.log(`\nrequests: ${r.requests}, hops checked: ${r.hopsChecked}, tags lost: ${r.tagsLost}, misrouted: ${r.misrouted}, failed: ${r.failed}`);
+  if (q.skipped !== true) console.log(`queue: published ${q.published}, consumed ${q.consumed}, lost ${q.lost}, misrouted ${q.misrouted}, tags lost ${q.tagsLost}`);
   console.log(`\nrollback drill: ${r.rollback.tripped ? `tripped (${r.rollback.reason})` : 'did NOT trip'}; ${r.rollback.failedDuringDrill} canary request${r.rollback.failedDuringDrill === 1 ? '' : 's'} failed before the trip`);
   for (const t of r.rollback.timeline) console.log(`  +${String(t.atMs).padStart(5)} ms  ${t.event}`);
 }

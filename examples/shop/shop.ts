@@ -32,6 +32,8 @@ export interface ShopOptions {
   registry?: string;
   /** Rollback guard settings for the canary pricing (the drill). */
   guard?: { window?: number; minSamples?: number; maxErrorRate?: number; maxP99Ms?: number };
+  /** Called by orders inside each PlaceOrder, in its gray context (the queue hop, examples/shop/queue-hop.ts). */
+  onOrderPlaced?: (order: { orderId: string }) => Promise<void>;
 }
 
 /** Feeds the rollback guard from inventory's nice-grpc client calls to pricing. */
@@ -102,6 +104,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const orders = await startOrders('orders-1', 'stable', {
     serverInterceptors: trace('orders', 'orders-1'),
     clientInterceptors: [grayHopTraceClientInterceptor()],
+    onPlaced: options.onOrderPlaced,
   });
   const instances: Instance[] = [orders, ...inventories, pricingStable, pricingCanary];
   await announce(instances.map(({ service, address, stage }) => ({ service, address, stage })));

@@ -1,8 +1,16 @@
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
+
+/** Whether something answers on 127.0.0.1:5672 (the demo's RabbitMQ; the project's machines run one). */
+const rabbitAnswers = (): Promise<boolean> => new Promise((done) => {
+  const s = connect(5672, '127.0.0.1', () => { s.destroy(); done(true); });
+  s.on('error', () => done(false));
+  s.setTimeout(2_000, () => { s.destroy(); done(false); });
+});
 
 describe('npm run demo (the example shop, short mode)', () => {
   it('reports 0 tags lost, 0 misrouted, and a tripped rollback with canary traffic moved to stable', async () => {
@@ -27,6 +35,33 @@ describe('npm run demo (the example shop, short mode)', () => {
     expect(report.rollback.resumed).toBe(true);
     // The edge stops coloring users into the disabled canary, and colors them again after resume.
     expect(report.rollback.edge).toMatchObject({ user: expect.stringMatching(/^user-/), afterTrip: 'stable', afterResume: 'canary' });
+
+    // The queue hop: orders → RabbitMQ → stable / canary worker, lanes from the shop's registry.
+    if (!(await rabbitAnswers())) {
+      expect(report.queue).toMatchObject({ skipped: true, broker: '127.0.0.1:5672', reason: expect.stringContaining('no RabbitMQ') });
+      return;
+    }
+    const q = report.queue;
+    expect(q.skipped).toBeUndefined();
+    expect(q.published).toBe(4 * 20 + 1);
+    expect(q.consumed).toBe(q.published);
+    expect(q).toMatchObject({ lost: 0, misrouted: 0, tagsLost: 0, publishErrors: 0 });
+    // Untagged and spoofed events never reach canary code; QA canary events always do.
+    expect(q.perClass).toMatchObject({ 'qa-canary|canary': 20, 'untagged|stable': 20, 'spoofed|stable': 20 });
+    for (const k of ['qa-canary|stable', 'untagged|canary', 'spoofed|canary']) expect(q.perClass[k]).toBeUndefined();
+    expect((q.perClass['users|stable'] ?? 0) + (q.perClass['users|canary'] ?? 0)).toBe(20);
+    expect(q.trace).toMatchObject({ publishedStage: 'canary', lane: `${q.queue}.lane.canary`, consumerStage: 'canary', handlerStage: 'canary' });
+  });
+
+  it('without a broker, skips the queue hop with one line and still passes', async () => {
+    const { stdout, stderr } = await run('npx', ['tsx', 'examples/shop/main.ts', '--requests', '40', '--json'], {
+      timeout: 120_000,
+      env: { ...process.env, GRAYLANE_DEMO_AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' },
+    });
+    const report = JSON.parse(stdout);
+    expect(report.queue).toEqual({ skipped: true, broker: '127.0.0.1:1', reason: expect.stringContaining('no RabbitMQ at 127.0.0.1:1') });
+    expect(stderr.split('\n').filter((l) => l.startsWith('queue hop skipped'))).toEqual(['queue hop skipped: no RabbitMQ at 127.0.0.1:1 — start one to see lanes through a queue']);
+    expect(report.tagsLost).toBe(0);
   });
 });
 
