@@ -24,6 +24,8 @@ export interface Shop {
   registry: GrayRegistry;
   guard: RollbackGuard;
   registryKind: string;
+  /** The registry file (file registry only), e.g. for `graylane explain --registry`. */
+  registryPath: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,9 +57,11 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const cleanups: Array<() => unknown> = [];
   let registry: GrayRegistry;
   let announce: (instances: GrayInstance[]) => Promise<void>;
+  let registryPath: string | undefined;
   if (kind === 'file') {
     const dir = mkdtempSync(join(tmpdir(), 'graylane-shop-'));
     const path = join(dir, 'registry.json');
+    registryPath = path;
     const write = (instances: GrayInstance[], rules = {}) => writeFileSync(path, JSON.stringify({ instances, rules }, null, 2));
     write([]);
     const file = createFileRegistry(path);
@@ -109,7 +113,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
 
   let stopped = false;
   return {
-    gateway, instances, pricingCanary, registry, guard, registryKind: kind,
+    gateway, instances, pricingCanary, registry, guard, registryKind: kind, registryPath,
     async stop() {
       if (stopped) return;
       stopped = true;
