@@ -1,4 +1,5 @@
 // Prints the demo's findings as tables (or one JSON object with --json).
+import type { RampReport } from './ramp.js';
 import { CANARY_SERVICES, CLASSES } from './traffic.js';
 
 export interface DemoReport {
@@ -21,6 +22,7 @@ export interface DemoReport {
     edge: { user: string | undefined; afterTrip: string | undefined; afterResume: string | undefined };
     timeline: Array<{ atMs: number; event: string }>;
   };
+  ramp: RampReport;
 }
 
 export function printReport(r: DemoReport, json: boolean): void {
@@ -50,4 +52,7 @@ export function printReport(r: DemoReport, json: boolean): void {
   console.log(`\nrequests: ${r.requests}, hops checked: ${r.hopsChecked}, tags lost: ${r.tagsLost}, misrouted: ${r.misrouted}, failed: ${r.failed}`);
   console.log(`\nrollback drill: ${r.rollback.tripped ? `tripped (${r.rollback.reason})` : 'did NOT trip'}; ${r.rollback.failedDuringDrill} canary request${r.rollback.failedDuringDrill === 1 ? '' : 's'} failed before the trip`);
   for (const t of r.rollback.timeline) console.log(`  +${String(t.atMs).padStart(5)} ms  ${t.event}`);
+  const ramp = r.ramp;
+  console.log(`\nramp drill (graylane/rollout): ${ramp.steps.map((s) => `${s} %`).join(' → ')}; reached ${ramp.reached} %; ${ramp.aborted ? `aborted (${ramp.reason})` : 'NOT aborted'}`);
+  for (const t of ramp.timeline) console.log(`  +${String(t.atMs).padStart(5)} ms  ${t.event}`);
 }

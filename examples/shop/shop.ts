@@ -10,7 +10,7 @@ import { getReleaseStage } from 'graylane';
 import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from 'graylane/observe/nice-grpc';
 import { createRollbackGuard, type RollbackGuard } from 'graylane/observe';
 import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor } from 'graylane/observe/grpc-js';
-import { createEtcdRegistry, createFileRegistry, registerGrayRouting, type GrayInstance, type GrayRegistry } from 'graylane/routing';
+import { createEtcdRegistry, createFileRegistry, registerGrayRouting, type GrayInstance, type GrayRolloutRegistry } from 'graylane/routing';
 import { startGateway, type Gateway } from './gateway.js';
 import { startInventory } from './inventory.js';
 import type { Instance } from './listen.js';
@@ -21,8 +21,10 @@ export interface Shop {
   gateway: Gateway;
   instances: Instance[];
   pricingCanary: PricingInstance;
-  registry: GrayRegistry;
+  registry: GrayRolloutRegistry;
   guard: RollbackGuard;
+  /** The guards fed by inventory's calls to pricing (initially `[guard]`; the ramp drill swaps in its rollout's guard). */
+  guardFeed: RollbackGuard[];
   registryKind: string;
   /** The registry file (file registry only), e.g. for `graylane explain --registry`. */
   registryPath: string | undefined;
@@ -36,8 +38,8 @@ export interface ShopOptions {
   guard?: { window?: number; minSamples?: number; maxErrorRate?: number; maxP99Ms?: number };
 }
 
-/** Feeds the rollback guard from inventory's nice-grpc client calls to pricing. */
-function guardMiddleware(guard: RollbackGuard): ClientMiddleware {
+/** Feeds the rollback guards in `guards` from inventory's nice-grpc client calls to pricing. */
+function guardMiddleware(guards: RollbackGuard[]): ClientMiddleware {
   return async function* feed(call, options) {
     const stage = getReleaseStage();
     const started = performance.now();
@@ -47,7 +49,7 @@ function guardMiddleware(guard: RollbackGuard): ClientMiddleware {
       ok = true;
       return result;
     } finally {
-      guard.record(stage, ok, performance.now() - started);
+      for (const guard of guards) guard.record(stage, ok, performance.now() - started);
     }
   };
 }
@@ -55,7 +57,7 @@ function guardMiddleware(guard: RollbackGuard): ClientMiddleware {
 export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const kind = options.registry ?? 'file';
   const cleanups: Array<() => unknown> = [];
-  let registry: GrayRegistry;
+  let registry: GrayRolloutRegistry;
   let announce: (instances: GrayInstance[]) => Promise<void>;
   let registryPath: string | undefined;
   if (kind === 'file') {
@@ -95,7 +97,8 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const guard = createRollbackGuard({ registry, service: 'pricing', stage: 'canary', ...options.guard });
   const trace = (service: string, instance: string) => [grayHopTraceServerInterceptor({ service, instance })];
 
-  const clientMiddleware = [guardMiddleware(guard), grayHopTraceClientMiddleware()];
+  const guardFeed = [guard];
+  const clientMiddleware = [guardMiddleware(guardFeed), grayHopTraceClientMiddleware()];
   const pricingStable = await startPricing('pricing-1', 'stable', trace('pricing', 'pricing-1'));
   const pricingCanary = await startPricing('pricing-canary', 'canary', trace('pricing', 'pricing-canary'));
   const inventories = await Promise.all([
@@ -113,7 +116,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
 
   let stopped = false;
   return {
-    gateway, instances, pricingCanary, registry, guard, registryKind: kind, registryPath,
+    gateway, instances, pricingCanary, registry, guard, registryKind: kind, registryPath, guardFeed,
     async stop() {
       if (stopped) return;
       stopped = true;
