@@ -32,6 +32,8 @@ export type {
   ColoringRollout,
   ColoringInput,
 } from './core/rules/types.js';
+export { explainGrayEdge } from './core/rules/explain.js';
+export type { ColoringExplanation, ColoringRuleTrace, ColoringRuleOutcome, GrayEdgeExplanation, GrayEdgeDecision, GrayEdgeRejection, GrayEdgeRequest, GrayEdgeExplainOptions } from './core/rules/explain.js';
 export { rolloutBucket, ROLLOUT_BUCKETS } from './core/rules/hash.js';
 export type { RolloutPercentLookup } from './core/rules/compile.js';
 export { normalizePath } from './core/path.js';

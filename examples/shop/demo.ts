@@ -6,6 +6,7 @@ import { CLASSES, check, headersFor, newTally, order, type OrderReply } from './
 import { startShop, type Shop } from './shop.js';
 import { printReport, type DemoReport } from './report.js';
 import { connectQueueHop, skippedLine, queueHopOk, runQueueHop } from './queue-hop.js';
+import { runRampDrill } from './ramp.js';
 
 /** Runs the demo with command-line arguments; resolves to the exit code (0 only when every check passed). */
 export async function runDemo(args: string[]): Promise<number> {
@@ -103,6 +104,9 @@ export async function runDemo(args: string[]): Promise<number> {
     const userAfterResume = await userStage();
     if (user !== undefined) at(`edge: ${user} is colored ${userAfterResume} again`);
 
+    // 4. The ramp drill (graylane/rollout): a sped-up stepped ramp; errors at the third step abort it.
+    const ramp = await runRampDrill(shop);
+
     const report: DemoReport = {
       requests: tally.requests,
       failed: tally.failed,
@@ -124,10 +128,12 @@ export async function runDemo(args: string[]): Promise<number> {
         timeline,
       },
       queue,
+      ramp,
     };
     printReport(report, values.json);
     const ok = report.tagsLost === 0 && report.misrouted === 0 && report.failed === 0 && report.rollback.tripped && onStable === afterTrip.length && afterTrip.length > 0
-      && (user === undefined || (userAfterTrip === 'stable' && userAfterResume === 'canary')) && queueHopOk(queue);
+      && (user === undefined || (userAfterTrip === 'stable' && userAfterResume === 'canary')) && queueHopOk(queue)
+      && ramp.aborted && ramp.reached === ramp.failAt && ramp.canaryAfterAbort === 0;
     return ok ? 0 : 1;
   } finally {
     process.off('SIGINT', sigint);

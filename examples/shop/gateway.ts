@@ -8,19 +8,27 @@ import { createColoringRules, getReleaseStage, type ColoringRule } from 'graylan
 import { grayClientInterceptor } from 'graylane/grpc-js';
 import { grayHttpHandler } from 'graylane/http';
 import { HOPS_TRAILER_KEY, readHopTrace } from 'graylane/observe';
-import { stageEnabledIn, type GrayRegistry } from 'graylane/routing';
+import { rolloutPercentIn, stageEnabledIn, type GrayRolloutRegistry } from 'graylane/routing';
 import { loadShopProto } from './load-proto.js';
 
 export const QA_TOKEN = 'qa-demo-token';
 
-/** Canary for 20 % of users (by x-user-id), stable for the rest. Plain data: could come from a registry. */
+/** The rollout the ramp drill drives (its share lives in the registry). */
+export const RAMP_ROLLOUT = 'shop-ramp';
+
+/**
+ * Canary for 20 % of users (by x-user-id), stable for the rest. Plain data: could come from a registry.
+ * Requests under /ramp/ (the ramp drill) are colored by the registry rollout's share instead.
+ */
 export const COLORING_RULES: ColoringRule[] = [
+  { name: 'ramp', stage: 'canary', match: { pathPrefix: '/ramp/' }, rollout: { rollout: RAMP_ROLLOUT, header: 'x-user-id' } },
+  { name: 'ramp-rest', stage: 'stable', match: { pathPrefix: '/ramp/' } },
   { name: 'canary-20pct', stage: 'canary', rollout: { percent: 20, header: 'x-user-id', salt: 'shop-2026' } },
 ];
 
 export interface Gateway { url: string; stop(): Promise<void> }
 
-export async function startGateway(registry: GrayRegistry, options: { clientInterceptors?: grpc.Interceptor[] } = {}): Promise<Gateway> {
+export async function startGateway(registry: GrayRolloutRegistry, options: { clientInterceptors?: grpc.Interceptor[] } = {}): Promise<Gateway> {
   const { Orders } = loadShopProto('orders.proto').graylane.shop.v1;
   const orders = new Orders('graylane:///orders', grpc.credentials.createInsecure(), {
     interceptors: [grayClientInterceptor(), ...(options.clientInterceptors ?? [])],
@@ -59,7 +67,8 @@ export async function startGateway(registry: GrayRegistry, options: { clientInte
     stages: ['stable', 'canary'],
     trust: { tokenHeader: 'x-gray-token', tokens: [QA_TOKEN] },
     // A stage the rollback guard disabled anywhere in the chain is no longer colored into.
-    rules: createColoringRules(COLORING_RULES, { isStageEnabled: stageEnabledIn(registry, ['orders', 'inventory', 'pricing']) }),
+    // A named rollout's share is read from the registry on every request (hot, like routing rules).
+    rules: createColoringRules(COLORING_RULES, { isStageEnabled: stageEnabledIn(registry, ['orders', 'inventory', 'pricing']), rolloutPercent: rolloutPercentIn(registry) }),
     echoStage: true,
   }));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

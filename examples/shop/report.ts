@@ -1,4 +1,5 @@
 // Prints the demo's findings as tables (or one JSON object with --json).
+import type { RampReport } from './ramp.js';
 import { CANARY_SERVICES, CLASSES } from './traffic.js';
 import { skippedLine, type QueueReport } from './queue-hop.js';
 
@@ -24,6 +25,8 @@ export interface DemoReport {
   };
   /** The queue hop (orders → RabbitMQ → worker), or why it was skipped. */
   queue: QueueReport;
+  /** The ramp drill (graylane/rollout): steps, where it stopped, why. */
+  ramp: RampReport;
 }
 
 export function printReport(r: DemoReport, json: boolean): void {
@@ -65,4 +68,7 @@ export function printReport(r: DemoReport, json: boolean): void {
   if (q.skipped !== true) console.log(`queue: published ${q.published}, consumed ${q.consumed}, lost ${q.lost}, misrouted ${q.misrouted}, tags lost ${q.tagsLost}`);
   console.log(`\nrollback drill: ${r.rollback.tripped ? `tripped (${r.rollback.reason})` : 'did NOT trip'}; ${r.rollback.failedDuringDrill} canary request${r.rollback.failedDuringDrill === 1 ? '' : 's'} failed before the trip`);
   for (const t of r.rollback.timeline) console.log(`  +${String(t.atMs).padStart(5)} ms  ${t.event}`);
+  const ramp = r.ramp;
+  console.log(`\nramp drill (graylane/rollout): ${ramp.steps.map((s) => `${s} %`).join(' → ')}; reached ${ramp.reached} %; ${ramp.aborted ? `aborted (${ramp.reason})` : 'NOT aborted'}`);
+  for (const t of ramp.timeline) console.log(`  +${String(t.atMs).padStart(5)} ms  ${t.event}`);
 }

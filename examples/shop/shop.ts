@@ -10,7 +10,7 @@ import { getReleaseStage } from 'graylane';
 import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from 'graylane/observe/nice-grpc';
 import { createRollbackGuard, type RollbackGuard } from 'graylane/observe';
 import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor } from 'graylane/observe/grpc-js';
-import { createEtcdRegistry, createFileRegistry, registerGrayRouting, type GrayInstance, type GrayRegistry } from 'graylane/routing';
+import { createEtcdRegistry, createFileRegistry, registerGrayRouting, type GrayInstance, type GrayRolloutRegistry } from 'graylane/routing';
 import { startGateway, type Gateway } from './gateway.js';
 import { startInventory } from './inventory.js';
 import type { Instance } from './listen.js';
@@ -21,9 +21,13 @@ export interface Shop {
   gateway: Gateway;
   instances: Instance[];
   pricingCanary: PricingInstance;
-  registry: GrayRegistry;
+  registry: GrayRolloutRegistry;
   guard: RollbackGuard;
+  /** The guards fed by inventory's calls to pricing (initially `[guard]`; the ramp drill swaps in its rollout's guard). */
+  guardFeed: RollbackGuard[];
   registryKind: string;
+  /** The registry file (file registry only), e.g. for `graylane explain --registry`. */
+  registryPath: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -36,8 +40,8 @@ export interface ShopOptions {
   onOrderPlaced?: (order: { orderId: string }) => Promise<void>;
 }
 
-/** Feeds the rollback guard from inventory's nice-grpc client calls to pricing. */
-function guardMiddleware(guard: RollbackGuard): ClientMiddleware {
+/** Feeds the rollback guards in `guards` from inventory's nice-grpc client calls to pricing. */
+function guardMiddleware(guards: RollbackGuard[]): ClientMiddleware {
   return async function* feed(call, options) {
     const stage = getReleaseStage();
     const started = performance.now();
@@ -47,7 +51,7 @@ function guardMiddleware(guard: RollbackGuard): ClientMiddleware {
       ok = true;
       return result;
     } finally {
-      guard.record(stage, ok, performance.now() - started);
+      for (const guard of guards) guard.record(stage, ok, performance.now() - started);
     }
   };
 }
@@ -55,11 +59,13 @@ function guardMiddleware(guard: RollbackGuard): ClientMiddleware {
 export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const kind = options.registry ?? 'file';
   const cleanups: Array<() => unknown> = [];
-  let registry: GrayRegistry;
+  let registry: GrayRolloutRegistry;
   let announce: (instances: GrayInstance[]) => Promise<void>;
+  let registryPath: string | undefined;
   if (kind === 'file') {
     const dir = mkdtempSync(join(tmpdir(), 'graylane-shop-'));
     const path = join(dir, 'registry.json');
+    registryPath = path;
     const write = (instances: GrayInstance[], rules = {}) => writeFileSync(path, JSON.stringify({ instances, rules }, null, 2));
     write([]);
     const file = createFileRegistry(path);
@@ -93,7 +99,8 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const guard = createRollbackGuard({ registry, service: 'pricing', stage: 'canary', ...options.guard });
   const trace = (service: string, instance: string) => [grayHopTraceServerInterceptor({ service, instance })];
 
-  const clientMiddleware = [guardMiddleware(guard), grayHopTraceClientMiddleware()];
+  const guardFeed = [guard];
+  const clientMiddleware = [guardMiddleware(guardFeed), grayHopTraceClientMiddleware()];
   const pricingStable = await startPricing('pricing-1', 'stable', trace('pricing', 'pricing-1'));
   const pricingCanary = await startPricing('pricing-canary', 'canary', trace('pricing', 'pricing-canary'));
   const inventories = await Promise.all([
@@ -112,7 +119,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
 
   let stopped = false;
   return {
-    gateway, instances, pricingCanary, registry, guard, registryKind: kind,
+    gateway, instances, pricingCanary, registry, guard, registryKind: kind, registryPath, guardFeed,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -3,11 +3,13 @@
  * The `graylane` command: `graylane trace` checks the release stage at every hop of a live chain;
  * `graylane rules prometheus` prints alerting and recording rules for the per-stage metrics;
  * `graylane rollout` operates a progressive rollout stored in a registry; `graylane dashboard`
- * serves a local live view of the lanes.
+ * serves a local live view of the lanes; `graylane explain` says why a request got its stage (and,
+ * for a live call, every hop's stage, instance and fallback).
  * The example shop demo is not shipped: it runs from the repository with `npm run demo`.
  * @packageDocumentation
  */
 import { parseArgs } from 'node:util';
+import { EXPLAIN_USAGE, explainCommand } from './explain.js';
 import { ROLLOUT_USAGE, rolloutCommand } from './rollout.js';
 import { formatTrace, traceCall } from './trace.js';
 import { rules, RULES_USAGE } from './rules.js';
@@ -19,7 +21,8 @@ const USAGE = `usage:
       call a live service with the stage and the hop trace on; print the path (exit 1 if a hop lost the tag)
 ${RULES_USAGE}
 ${ROLLOUT_USAGE}
-${DASHBOARD_USAGE}`;
+${DASHBOARD_USAGE}
+${EXPLAIN_USAGE}`;
 
 async function trace(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -65,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
       return rolloutCommand(rest);
     case 'dashboard':
       return dashboard(rest);
+    case 'explain':
+      return explainCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -25,7 +25,8 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 'ms'] ?? 1);
 }
 
-async function openRegistry(where: string, prefix: string | undefined): Promise<GrayRolloutRegistry> {
+/** Opens a file registry (a path) or an etcd registry (`http(s)://host:port[,…]`), ready to read. */
+export async function openRegistry(where: string, prefix: string | undefined): Promise<GrayRolloutRegistry> {
   if (/^https?:\/\//.test(where)) {
     const registry = createEtcdRegistry({ endpoints: where.split(','), ...(prefix === undefined ? {} : { prefix }), callTimeoutMs: 5000 });
     try {

@@ -13,8 +13,8 @@ export interface TraceRequest {
   readonly target: string;
   /** Full gRPC method path, e.g. `/graylane.shop.v1.Orders/PlaceOrder` (gRPC targets only). */
   readonly method?: string;
-  /** Stage to send. Default `'canary'`. */
-  readonly stage?: string;
+  /** Stage to send; `false` sends none (the edge decides from the other headers, as for `graylane explain`). Default `'canary'`. */
+  readonly stage?: string | false;
   /** Extra metadata / headers, e.g. `{ 'x-gray-token': '…' }`. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Request body: protobuf bytes for gRPC (default: empty message, which every proto3 method decodes), text for HTTP. */
@@ -28,19 +28,20 @@ export interface TraceResult {
   readonly ok: boolean;
   readonly status: string;
   readonly trace: HopTrace;
-  /** Hops whose stage differs from the stage sent. */
+  /** Hops whose stage differs from the stage sent (with no stage sent: from the first hop's). */
   readonly mismatched: number;
 }
 
-function finish(ok: boolean, status: string, trace: HopTrace, stage: string): TraceResult {
+function finish(ok: boolean, status: string, trace: HopTrace, sent: string | false): TraceResult {
+  const stage = sent === false && trace.status === 'ok' ? trace.hops[0]?.stage : sent;
   const mismatched = trace.status === 'ok' ? trace.hops.filter((h) => h.stage !== stage).length : 0;
   return { ok, status, trace, mismatched };
 }
 
-async function traceHttp(req: TraceRequest, stage: string): Promise<TraceResult> {
+async function traceHttp(req: TraceRequest, stage: string | false): Promise<TraceResult> {
   const res = await fetch(req.target, {
     method: req.body === undefined ? 'GET' : 'POST',
-    headers: { ...req.headers, 'x-release-stage': stage, [HOP_TRACE_KEY]: '1' },
+    headers: { ...req.headers, ...(stage === false ? {} : { 'x-release-stage': stage }), [HOP_TRACE_KEY]: '1' },
     body: typeof req.body === 'string' ? req.body : undefined,
     signal: AbortSignal.timeout(req.timeoutMs ?? 5000),
   });
@@ -49,12 +50,12 @@ async function traceHttp(req: TraceRequest, stage: string): Promise<TraceResult>
   return finish(res.ok, `HTTP ${res.status}`, trace, stage);
 }
 
-function traceGrpc(req: TraceRequest, stage: string): Promise<TraceResult> {
+function traceGrpc(req: TraceRequest, stage: string | false): Promise<TraceResult> {
   if (!req.method?.startsWith('/')) throw new Error('graylane trace: --method /package.Service/Method is required for a gRPC target.');
   const client = new grpc.Client(req.target, grpc.credentials.createInsecure());
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(req.headers ?? {})) md.set(k.toLowerCase(), v);
-  md.set('x-release-stage', stage);
+  if (stage !== false) md.set('x-release-stage', stage);
   md.set(HOP_TRACE_KEY, '1');
   const body = Buffer.from(typeof req.body === 'string' ? Buffer.from(req.body, 'base64') : req.body ?? new Uint8Array());
   const raw = (b: Buffer) => b;
@@ -78,7 +79,7 @@ export function traceCall(req: TraceRequest): Promise<TraceResult> {
 
 /** Renders a result as the lines the CLI prints. */
 export function formatTrace(req: TraceRequest, result: TraceResult): string[] {
-  const stage = req.stage ?? 'canary';
+  const stage = req.stage === false ? 'none' : req.stage ?? 'canary';
   const lines = [`graylane trace → ${req.target}${req.method ?? ''} with x-release-stage: ${stage}`, `status: ${result.status}`];
   const { trace } = result;
   if (trace.status === 'absent') {

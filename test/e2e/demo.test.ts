@@ -35,6 +35,12 @@ describe('npm run demo (the example shop, short mode)', () => {
     expect(report.rollback.resumed).toBe(true);
     // The edge stops coloring users into the disabled canary, and colors them again after resume.
     expect(report.rollback.edge).toMatchObject({ user: expect.stringMatching(/^user-/), afterTrip: 'stable', afterResume: 'canary' });
+    // The ramp drill: healthy steps advance; errors injected at the third step abort the ramp there,
+    // and the edge colors no new user canary afterwards.
+    expect(report.ramp).toMatchObject({ steps: [10, 25, 50, 100], reached: 50, failAt: 50, aborted: true, reason: expect.stringMatching(/^error-rate: /), canaryAfterAbort: 0 });
+    expect(report.ramp.perStep.map((s: { percent: number }) => s.percent)).toEqual([10, 25, 50]);
+    const events = report.ramp.timeline.map((t: { event: string }) => t.event).join('\n');
+    expect(events).toMatch(/ramp started[\s\S]*step 2\/4: share 25 %[\s\S]*errors injected into pricing-canary at 50 %[\s\S]*ramp aborted: error-rate/);
 
     // The queue hop: orders → RabbitMQ → stable / canary worker, lanes from the shop's registry.
     if (!(await rabbitAnswers())) {

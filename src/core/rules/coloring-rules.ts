@@ -5,7 +5,8 @@
  */
 import { GrayConfigError } from '../errors.js';
 import type { GrayPolicy } from '../policy.js';
-import { compileRule, type CompiledRule, type RolloutPercentLookup } from './compile.js';
+import { compileRule, type CompiledRule, type RolloutPercentLookup, type RuleNote } from './compile.js';
+import type { ColoringExplanation, ColoringRuleTrace } from './explain.js';
 import type { ColoringInput, ColoringRule } from './types.js';
 
 /** Options of {@link createColoringRules}. */
@@ -34,6 +35,14 @@ export interface ColoringRulesOptions {
 export interface ColoringRules {
   /** The stage of the first rule that matches `input` (and whose stage is enabled), or `undefined`. Never throws. */
   resolve(input: ColoringInput): string | undefined;
+  /**
+   * What `resolve` decides for `input`, and why: the matching rule (name, index, stage) or, rule by
+   * rule, why none matched — the first condition that failed, the rollout's bucket against its
+   * threshold, or a stage switched off by `isStageEnabled`. Runs the same evaluation as `resolve`
+   * (one implementation, with a note taken), so the two never disagree. For diagnostics (the
+   * `graylane explain` command); never throws.
+   */
+  explain(input: ColoringInput): ColoringExplanation;
   /**
    * Validates `rules` and, only if every rule is valid, replaces the current set; the next
    * `resolve` uses it. Throws {@link GrayConfigError} (keeping the old set) otherwise.
@@ -100,18 +109,47 @@ export function createColoringRules(rules: readonly ColoringRule[], options: Col
     }
   };
 
+  /**
+   * The one evaluation behind `resolve` and `explain`: the index of the first rule that matches and
+   * whose stage is enabled, or -1. With `trace`, each rule looked at is reported with its note.
+   */
+  const evaluate = (list: readonly CompiledRule[], input: ColoringInput, trace?: (index: number, matched: boolean, enabled: boolean, note: RuleNote) => void): number => {
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const rule = list[i]!;
+        const note: RuleNote | undefined = trace === undefined ? undefined : {};
+        const matched = rule.test(input, note);
+        const on = matched && enabled(rule.stage);
+        if (trace !== undefined) trace(i, matched, on, note!);
+        if (on) return i;
+      }
+    } catch {
+      // Input accessors supplied by the caller threw: treat as no match.
+    }
+    return -1;
+  };
+
   return {
     resolve(input) {
       const list = current.compiled;
-      try {
-        for (let i = 0; i < list.length; i++) {
-          const rule = list[i]!;
-          if (rule.test(input) && enabled(rule.stage)) return rule.stage;
-        }
-      } catch {
-        // Input accessors supplied by the caller threw: treat as no match.
-      }
-      return undefined;
+      const i = evaluate(list, input);
+      return i < 0 ? undefined : list[i]!.stage;
+    },
+    explain(input) {
+      const { compiled, source } = current;
+      const rules: ColoringRuleTrace[] = [];
+      const i = evaluate(compiled, input, (index, matched, on, note) => {
+        const name = source[index]?.name;
+        rules.push(Object.freeze({
+          index,
+          ...(name === undefined ? {} : { name }),
+          stage: compiled[index]!.stage,
+          outcome: on ? 'matched' : matched ? 'stage-disabled' : note.rollout !== undefined && note.failed?.startsWith('rollout:') === true ? 'rollout-out' : 'no-match',
+          ...(on ? {} : { why: matched ? `stage '${compiled[index]!.stage}' is disabled (isStageEnabled said no)` : note.failed ?? 'did not match' }),
+          ...(note.rollout === undefined ? {} : { rollout: Object.freeze({ ...note.rollout }) }),
+        } satisfies ColoringRuleTrace));
+      });
+      return Object.freeze({ stage: i < 0 ? undefined : compiled[i]!.stage, rule: i < 0 ? undefined : rules[rules.length - 1], rules: Object.freeze(rules), version });
     },
     setRules(next) {
       current = compileAll(next, policy, rolloutPercent);

@@ -15,12 +15,24 @@ import { asciiLower, isValidKey, parseStage } from '../stage.js';
 export const MAX_MATCH_LENGTH = 4096;
 const MAX_REGEX_LENGTH = 512;
 
-/** A compiled rule: its stage and a predicate over the request. */
-export interface CompiledRule {
-  readonly stage: string;
-  readonly test: (input: ColoringInput) => boolean;
+/**
+ * What one rule's evaluation saw, filled in only when `explain` asks for it (the request path
+ * passes no note). Internal.
+ */
+export interface RuleNote {
+  /** The first condition that did not hold, in words (e.g. `match[1]: header 'x-user-group' is absent`). */
+  failed?: string;
+  /** The rollout's numbers, when the rule has a rollout and its conditions before it held. */
+  rollout?: { readonly rollout: string | undefined; readonly keyPresent: boolean; readonly bucket: number | undefined; readonly threshold: number };
 }
 
+/** A compiled rule: its stage and a predicate over the request (which explains itself into `note` when given). */
+export interface CompiledRule {
+  readonly stage: string;
+  readonly test: (input: ColoringInput, note?: RuleNote) => boolean;
+}
+
+type Test = (input: ColoringInput, note?: RuleNote) => boolean;
 type Read = (input: ColoringInput) => string | undefined;
 type Fail = (problem: string) => never;
 
@@ -66,17 +78,23 @@ function plainName(value: unknown, what: string, fail: Fail): string {
 }
 
 /** Picks the one source a condition or rollout reads (header / cookie / query). */
-function reader(spec: Record<string, unknown>, sources: readonly string[], what: string, fail: Fail): Read {
+function reader(spec: Record<string, unknown>, sources: readonly string[], what: string, fail: Fail): { read: Read; label: string } {
   const given = sources.filter((s) => spec[s] !== undefined);
   if (given.length !== 1) fail(`${what} must name exactly one of ${sources.join(', ')}`);
   const source = given[0];
   if (source === 'header') {
     const name = headerName(spec.header, `${what} header`, fail);
-    return (input) => input.header(name);
+    return { read: (input) => input.header(name), label: `header '${name}'` };
   }
   const name = plainName(spec[source!], `${what} ${source!}`, fail);
-  if (source === 'cookie') return (input) => input.cookie?.(name);
-  return (input) => input.query?.(name);
+  const label = `${source!} ${JSON.stringify(name)}`;
+  if (source === 'cookie') return { read: (input) => input.cookie?.(name), label };
+  return { read: (input) => input.query?.(name), label };
+}
+
+/** A value as explanations quote it: at most 64 characters, JSON-quoted (control characters escaped). */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 }
 
 function valueTest(spec: Record<string, unknown>, fail: Fail): (value: string) => boolean {
@@ -104,7 +122,7 @@ function valueTest(spec: Record<string, unknown>, fail: Fail): (value: string) =
   return () => true;
 }
 
-function condition(spec: unknown, what: string, fail: Fail): (input: ColoringInput) => boolean {
+function condition(spec: unknown, what: string, fail: Fail): Test {
   if (!isObject(spec)) fail(`${what} must be an object such as { header: 'x-user-group', equals: 'qa' }`);
   checkKeys(spec, CONDITION_KEYS, what, fail);
   if (spec.pathPrefix !== undefined) {
@@ -113,17 +131,28 @@ function condition(spec: unknown, what: string, fail: Fail): (input: ColoringInp
     const prefix = spec.pathPrefix;
     if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail(`${what} pathPrefix must be a string starting with '/'`);
     if (normalizePath(prefix) !== prefix) fail(`${what} pathPrefix ${JSON.stringify(prefix)} is not a normalised path (requests are matched after normalisation); use ${JSON.stringify(normalizePath(prefix))}`);
-    return (input) => input.path !== undefined && input.path.startsWith(prefix);
+    return (input, note) => {
+      const ok = input.path !== undefined && input.path.startsWith(prefix);
+      if (!ok && note !== undefined) note.failed = `${what}: path ${input.path === undefined ? 'unknown' : quote(input.path)} is not under ${JSON.stringify(prefix)}`;
+      return ok;
+    };
   }
-  const read = reader(spec, ['header', 'cookie', 'query'], what, fail);
+  const { read, label } = reader(spec, ['header', 'cookie', 'query'], what, fail);
   const test = valueTest(spec, fail);
-  return (input) => {
+  const wanted = ['equals', 'oneOf', 'regex'].filter((k) => spec[k] !== undefined).map((k) => `${k} ${JSON.stringify(spec[k])}`)[0] ?? 'presence';
+  return (input, note) => {
     const value = read(input);
-    return value !== undefined && value.length <= MAX_MATCH_LENGTH && test(value);
+    const ok = value !== undefined && value.length <= MAX_MATCH_LENGTH && test(value);
+    if (!ok && note !== undefined) {
+      note.failed = value === undefined ? `${what}: ${label} is absent`
+        : value.length > MAX_MATCH_LENGTH ? `${what}: ${label} is longer than ${MAX_MATCH_LENGTH} characters`
+        : `${what}: ${label} ${quote(value)} does not match ${wanted}${spec.ignoreCase === true ? ' (ignoring case)' : ''}`;
+    }
+    return ok;
   };
 }
 
-function rollout(spec: unknown, stage: string, fail: Fail, lookup: RolloutPercentLookup | undefined): (input: ColoringInput) => boolean {
+function rollout(spec: unknown, stage: string, fail: Fail, lookup: RolloutPercentLookup | undefined): Test {
   if (!isObject(spec)) fail("rollout must be an object such as { percent: 10, header: 'x-user-id' } or { rollout: 'pricing-v2', header: 'x-user-id' }");
   checkKeys(spec, ROLLOUT_KEYS, 'rollout', fail);
   const { percent, rollout: name } = spec;
@@ -134,15 +163,27 @@ function rollout(spec: unknown, stage: string, fail: Fail, lookup: RolloutPercen
     fail(`rollout.rollout '${String(name)}' needs a way to read the rollout's share: pass createColoringRules(rules, { rolloutPercent }) (e.g. rolloutPercentIn(registry) from graylane/routing)`);
   }
   if (spec.salt !== undefined && typeof spec.salt !== 'string') fail('rollout.salt must be a string');
-  const read = reader(spec, ['header', 'cookie'], 'rollout', fail);
+  const { read, label } = reader(spec, ['header', 'cookie'], 'rollout', fail);
   const salt = (spec.salt as string | undefined) ?? stage;
   const fixed = typeof percent === 'number' ? Math.round(percent * 100) : undefined;
   const threshold = fixed !== undefined ? () => fixed : () => lookedUpThreshold(lookup!, name as string);
-  return (input) => {
+  const named = name as string | undefined;
+  return (input, note) => {
     const limit = threshold();
-    if (limit === 0) return false;
+    if (limit === 0 && note === undefined) return false;
     const key = read(input);
-    return key !== undefined && key.length > 0 && key.length <= MAX_MATCH_LENGTH && rolloutBucket(salt, key) < limit;
+    const usable = key !== undefined && key.length > 0 && key.length <= MAX_MATCH_LENGTH;
+    const bucket = usable ? rolloutBucket(salt, key) : undefined;
+    const ok = bucket !== undefined && bucket < limit;
+    if (note !== undefined) {
+      note.rollout = { rollout: named, keyPresent: usable, bucket, threshold: limit };
+      if (!ok) {
+        const share = `${limit / 100}%${named === undefined ? '' : ` (rollout '${named}')`}`;
+        note.failed = !usable ? `rollout: ${label} ${key === undefined || key.length === 0 ? 'is absent' : `is longer than ${MAX_MATCH_LENGTH} characters`} (share ${share})`
+          : `rollout: bucket ${bucket} is not below ${limit} (share ${share})`;
+      }
+    }
+    return ok;
   };
 }
 
@@ -164,5 +205,11 @@ export function compileRule(rule: unknown, index: number, policy: GrayPolicy | u
   if (rule.rollout !== undefined) tests.push(rollout(rule.rollout, stage, fail, lookup));
   if (tests.length === 0) return { stage, test: () => true };
   if (tests.length === 1) return { stage, test: tests[0]! };
-  return { stage, test: (input) => tests.every((t) => t(input)) };
+  return {
+    stage,
+    test(input, note) {
+      for (let i = 0; i < tests.length; i++) if (!tests[i]!(input, note)) return false;
+      return true;
+    },
+  };
 }
