@@ -10,7 +10,7 @@ import { EtcdSync, instanceKey, rolloutKey, rulesKey } from './etcd-sync.js';
 import { casRollout, campaignEtcdLeader } from './etcd-rollouts.js';
 import { RegistryStore } from './registry-store.js';
 import { requireRolloutName } from './rollout-record.js';
-import { RolloutRecords } from './rollout-records.js';
+import { RolloutRecords, rolloutReaders } from './rollout-records.js';
 import type { GrayRolloutRegistry } from './rollout-registry.js';
 import type { GrayInstance, GrayRegistryHooks } from './types.js';
 import { writeStageDisabled } from './etcd-rules.js';
@@ -167,10 +167,7 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
       const { key, value, revision } = await writeStageDisabled(client, rulesKey(prefix, service), stage, disabled, (e) => store.reportError(e));
       sync?.applyLocal(key, value, revision);
     },
-    getRollout: (name) => rollouts.get(name),
-    getRolloutError: (name) => rollouts.problem(name),
-    listRollouts: () => rollouts.names(),
-    watchRollout: (name, listener) => rollouts.watch(name, listener),
+    ...rolloutReaders(rollouts),
     async updateRollout(name, update) {
       requireRolloutName(name, 'updateRollout');
       const client = await clientReady;

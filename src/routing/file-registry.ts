@@ -12,7 +12,7 @@ import { readRegistryText, readRegistryTextSync, writeFileAtomic } from './file-
 import { withFileLock } from './file-lock.js';
 import { RegistryStore } from './registry-store.js';
 import { normalizeRolloutRecord, requireRolloutName } from './rollout-record.js';
-import { RolloutRecords } from './rollout-records.js';
+import { RolloutRecords, rolloutReaders } from './rollout-records.js';
 import type { GrayRolloutRegistry } from './rollout-registry.js';
 import type { GrayRegistryHooks } from './types.js';
 import { requireRegistryStage, requireService } from './validate.js';
@@ -189,10 +189,7 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
         apply(next);
       });
     },
-    getRollout: (name) => rollouts.get(name),
-    getRolloutError: (name) => rollouts.problem(name),
-    listRollouts: () => rollouts.names(),
-    watchRollout: (name, listener) => rollouts.watch(name, listener),
+    ...rolloutReaders(rollouts),
     async updateRollout(name, update) {
       requireRolloutName(name, 'updateRollout');
       return withFileLock(file, async (target) => {

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { normalizeRolloutRecord, requireRolloutName, type GrayRolloutRecord } from './rollout-record.js';
+import type { GrayRolloutRegistry } from './rollout-registry.js';
 
 type Listener = (record: GrayRolloutRecord | undefined) => void;
 
@@ -82,4 +83,14 @@ export class RolloutRecords {
       }
     });
   }
+}
+
+/** The read side of a rollout registry over `records`: what the file and etcd registries expose alike. */
+export function rolloutReaders(records: RolloutRecords): Pick<GrayRolloutRegistry, 'getRollout' | 'getRolloutError' | 'listRollouts' | 'watchRollout'> {
+  return {
+    getRollout: (name) => records.get(name),
+    getRolloutError: (name) => records.problem(name),
+    listRollouts: () => records.names(),
+    watchRollout: (name, listener) => records.watch(name, listener),
+  };
 }
