@@ -1,12 +1,15 @@
 // The graylane demo: starts the shop, sends mixed traffic, proves the tag at every hop, then runs the
 // rollback drill (errors injected into the canary pricing → the guard trips → canary calls land on stable).
 //   npm run demo [-- --requests 300] [-- --json] [-- --registry etcd://127.0.0.1:2379]
+//   npm run demo -- --dashboard   (serves the lane dashboard during the run and after it, until Ctrl-C)
 import { parseArgs } from 'node:util';
 import { CLASSES, check, headersFor, newTally, order, type OrderReply } from './traffic.js';
 import { startShop, type Shop } from './shop.js';
 import { printReport, type DemoReport } from './report.js';
 import { connectQueueHop, skippedLine, queueHopOk, runQueueHop } from './queue-hop.js';
 import { runRampDrill } from './ramp.js';
+import { DASHBOARD_MAX_MS, serveUntilStopped, startShopDashboard } from './dashboard.js';
+import type { Dashboard } from '../../src/dashboard/index.js';
 
 /** Runs the demo with command-line arguments; resolves to the exit code (0 only when every check passed). */
 export async function runDemo(args: string[]): Promise<number> {
@@ -16,6 +19,9 @@ export async function runDemo(args: string[]): Promise<number> {
       requests: { type: 'string', default: '300' },
       json: { type: 'boolean', default: false },
       registry: { type: 'string', default: 'file' },
+      dashboard: { type: 'boolean', default: false },
+      // How long to keep serving the dashboard after the run (tests use a short one). Default and cap: 10 minutes.
+      'dashboard-exit-after-ms': { type: 'string' },
     },
   });
   const requests = Math.max(CLASSES.length, Math.min(20_000, Number(values.requests) || 300));
@@ -27,10 +33,11 @@ export async function runDemo(args: string[]): Promise<number> {
   };
 
   let shop: Shop | undefined;
+  let board: Dashboard | undefined;
   // The queue hop (RabbitMQ) is optional: without a broker it is skipped, with one line.
   const hop = await connectQueueHop();
   if ('skipped' in hop && values.json) console.error(skippedLine(hop.broker));
-  const stop = async () => { await shop?.stop(); if ('stop' in hop) await hop.stop(); };
+  const stop = async () => { await board?.close(); await shop?.stop(); if ('stop' in hop) await hop.stop(); };
   const onSignal = (code: number) => () => void stop().finally(() => process.exit(code));
   const sigint = onSignal(130);
   const sigterm = onSignal(143);
@@ -41,7 +48,9 @@ export async function runDemo(args: string[]): Promise<number> {
     shop = await startShop({
       registry: values.registry, guard: { window: 10_000, minSamples: 20 },
       ...('onOrderPlaced' in hop ? { onOrderPlaced: hop.onOrderPlaced } : {}),
+      metrics: values.dashboard,
     });
+    if (values.dashboard) board = await startShopDashboard(shop);
     if ('start' in hop) await hop.start(shop.registry);
 
     // 1. Mixed traffic, 16 in flight.
@@ -134,6 +143,13 @@ export async function runDemo(args: string[]): Promise<number> {
     const ok = report.tagsLost === 0 && report.misrouted === 0 && report.failed === 0 && report.rollback.tripped && onStable === afterTrip.length && afterTrip.length > 0
       && (user === undefined || (userAfterTrip === 'stable' && userAfterResume === 'canary')) && queueHopOk(queue)
       && ramp.aborted && ramp.reached === ramp.failAt && ramp.canaryAfterAbort === 0;
+    if (board) {
+      // Ctrl-C now ends the wait (the shop is then stopped below), not the process.
+      process.off('SIGINT', sigint);
+      process.off('SIGTERM', sigterm);
+      const after = Number(values['dashboard-exit-after-ms'] ?? DASHBOARD_MAX_MS);
+      await serveUntilStopped(shop, board, Number.isFinite(after) ? after : DASHBOARD_MAX_MS);
+    }
     return ok ? 0 : 1;
   } finally {
     process.off('SIGINT', sigint);

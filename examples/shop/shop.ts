@@ -3,13 +3,16 @@
 // Instances go into a file registry (default, a temp JSON file) or etcd (`etcd://host:port`).
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClientMiddleware } from 'nice-grpc';
+import type { ClientMiddleware, ServerMiddleware } from 'nice-grpc';
+import { Registry } from 'prom-client';
 import { getReleaseStage } from 'graylane';
-import { grayHopTraceClientMiddleware, grayHopTraceServerMiddleware } from 'graylane/observe/nice-grpc';
+import { grayClientMetricsMiddleware, grayHopTraceClientMiddleware, grayHopTraceServerMiddleware, grayServerMetricsMiddleware } from 'graylane/observe/nice-grpc';
 import { createRollbackGuard, type RollbackGuard } from 'graylane/observe';
-import { grayHopTraceClientInterceptor, grayHopTraceServerInterceptor } from 'graylane/observe/grpc-js';
+import { grayClientMetricsInterceptor, grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, grayServerMetricsInterceptor } from 'graylane/observe/grpc-js';
 import { createEtcdRegistry, createFileRegistry, registerGrayRouting, type GrayInstance, type GrayRolloutRegistry } from 'graylane/routing';
 import { startGateway, type Gateway } from './gateway.js';
 import { startInventory } from './inventory.js';
@@ -28,6 +31,8 @@ export interface Shop {
   registryKind: string;
   /** The registry file (file registry only), e.g. for `graylane explain --registry`. */
   registryPath: string | undefined;
+  /** Per-stage metrics endpoints as `service=url` (with `metrics: true`; else `[]`), for `graylane dashboard --metrics`. */
+  metrics: string[];
   stop(): Promise<void>;
 }
 
@@ -38,6 +43,21 @@ export interface ShopOptions {
   guard?: { window?: number; minSamples?: number; maxErrorRate?: number; maxP99Ms?: number };
   /** Called by orders inside each PlaceOrder, in its gray context (the queue hop, examples/shop/queue-hop.ts). */
   onOrderPlaced?: (order: { orderId: string }) => Promise<void>;
+  /** Record graylane's per-stage gRPC metrics in every instance and serve each on its own loopback `/metrics` (the dashboard). Default `false`. */
+  metrics?: boolean;
+}
+
+/** One instance's metrics: a prom-client registry served on http://127.0.0.1:<port>/metrics. */
+async function serveMetrics(service: string, servers: Server[], urls: string[]): Promise<Registry | undefined> {
+  const registry = new Registry();
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text), () => res.writeHead(500).end());
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  servers.push(server);
+  urls.push(`${service}=http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`);
+  return registry;
 }
 
 /** Feeds the rollback guards in `guards` from inventory's nice-grpc client calls to pricing. */
@@ -100,26 +120,44 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const trace = (service: string, instance: string) => [grayHopTraceServerInterceptor({ service, instance })];
 
   const guardFeed = [guard];
-  const clientMiddleware = [guardMiddleware(guardFeed), grayHopTraceClientMiddleware()];
-  const pricingStable = await startPricing('pricing-1', 'stable', trace('pricing', 'pricing-1'));
-  const pricingCanary = await startPricing('pricing-canary', 'canary', trace('pricing', 'pricing-canary'));
-  const inventories = await Promise.all([
-    startInventory('inventory-1', 'stable', [grayHopTraceServerMiddleware({ service: 'inventory', instance: 'inventory-1' })], clientMiddleware),
-    startInventory('inventory-2', 'stable', [grayHopTraceServerMiddleware({ service: 'inventory', instance: 'inventory-2' })], clientMiddleware),
-    startInventory('inventory-canary', 'canary', [grayHopTraceServerMiddleware({ service: 'inventory', instance: 'inventory-canary' })], clientMiddleware),
-  ]);
+  // With `metrics`, every instance records graylane's per-stage metrics in its own registry, served on loopback.
+  const metricsServers: Server[] = [];
+  const metrics: string[] = [];
+  const prom = (service: string) => (options.metrics ? serveMetrics(service, metricsServers, metrics) : Promise.resolve(undefined));
+  const grpcServer = async (service: string, instance: string): Promise<grpc.ServerInterceptor[]> => {
+    const registry = await prom(service);
+    return [...trace(service, instance), ...(registry ? [grayServerMetricsInterceptor({ registry })] : [])];
+  };
+  const inventory = async (instance: string, stage: string) => {
+    const registry = await prom('inventory');
+    const server: ServerMiddleware[] = [grayHopTraceServerMiddleware({ service: 'inventory', instance }), ...(registry ? [grayServerMetricsMiddleware({ registry })] : [])];
+    const client: ClientMiddleware[] = [guardMiddleware(guardFeed), ...(registry ? [grayClientMetricsMiddleware({ registry })] : []), grayHopTraceClientMiddleware()];
+    return startInventory(instance, stage, server, client);
+  };
+  const pricingStable = await startPricing('pricing-1', 'stable', await grpcServer('pricing', 'pricing-1'));
+  const pricingCanary = await startPricing('pricing-canary', 'canary', await grpcServer('pricing', 'pricing-canary'));
+  const inventories = [
+    await inventory('inventory-1', 'stable'),
+    await inventory('inventory-2', 'stable'),
+    await inventory('inventory-canary', 'canary'),
+  ];
+  const ordersProm = await prom('orders');
   const orders = await startOrders('orders-1', 'stable', {
-    serverInterceptors: trace('orders', 'orders-1'),
-    clientInterceptors: [grayHopTraceClientInterceptor()],
+    serverInterceptors: [...trace('orders', 'orders-1'), ...(ordersProm ? [grayServerMetricsInterceptor({ registry: ordersProm })] : [])],
+    clientInterceptors: [grayHopTraceClientInterceptor(), ...(ordersProm ? [grayClientMetricsInterceptor({ registry: ordersProm })] : [])],
     onPlaced: options.onOrderPlaced,
   });
   const instances: Instance[] = [orders, ...inventories, pricingStable, pricingCanary];
   await announce(instances.map(({ service, address, stage }) => ({ service, address, stage })));
-  const gateway = await startGateway(registry, { clientInterceptors: [grayHopTraceClientInterceptor()] });
+  const gatewayProm = await prom('gateway');
+  const gateway = await startGateway(registry, {
+    clientInterceptors: [grayHopTraceClientInterceptor(), ...(gatewayProm ? [grayClientMetricsInterceptor({ registry: gatewayProm })] : [])],
+  });
+  cleanups.push(() => Promise.all(metricsServers.map((m) => new Promise((ok) => { m.close(ok); m.closeAllConnections(); }))));
 
   let stopped = false;
   return {
-    gateway, instances, pricingCanary, registry, guard, registryKind: kind, registryPath, guardFeed,
+    gateway, instances, pricingCanary, registry, guard, registryKind: kind, registryPath, guardFeed, metrics,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import http from 'node:http';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import type { DashboardState } from '../../src/dashboard/index.js';
 
 const run = promisify(execFile);
 
@@ -69,6 +71,67 @@ describe('npm run demo (the example shop, short mode)', () => {
     expect(stderr.split('\n').filter((l) => l.startsWith('queue hop skipped'))).toEqual(['queue hop skipped: no RabbitMQ at 127.0.0.1:1 — start one to see lanes through a queue']);
     expect(report.tagsLost).toBe(0);
   });
+});
+
+/** The first server-sent event of `url`, parsed. */
+const firstEvent = (url: string): Promise<DashboardState> => new Promise((resolve, reject) => {
+  http.get(url, (res) => {
+    let data = '';
+    res.on('data', (d: Buffer) => {
+      data += d.toString();
+      const m = /^data: (.*)$/m.exec(data);
+      if (m && data.includes('\n\n', m.index)) {
+        res.destroy();
+        resolve(JSON.parse(m[1]!) as DashboardState);
+      }
+    });
+  }).on('error', reject);
+});
+
+describe('npm run demo -- --dashboard', () => {
+  it('serves the lane dashboard on the shop: every service and stage, the calls between them, every metrics endpoint up; Ctrl-C stops it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/shop/main.ts', '--requests', '40', '--json', '--dashboard', '--dashboard-exit-after-ms', '90000'], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRAYLANE_DEMO_AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // The URL is printed before the run; the dashboard keeps serving after the report.
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no dashboard after the run:\n${stderr}`)), 100_000);
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          const m = /dashboard still serving on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+        void exited.then((code) => reject(new Error(`demo exited ${code}:\n${stderr}`)));
+      });
+      expect(stderr).toMatch(/^graylane dashboard on http:\/\/127\.0\.0\.1:\d+\/ \(read-only\)/m);
+      expect(JSON.parse(stdout).rollback.tripped).toBe(true);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('graylane dashboard');
+      const state = await firstEvent(`${url}events`);
+      const stages = (name: string): string[] | undefined => state.services.find((s) => s.name === name)?.stages.map((s) => s.stage).sort();
+      for (const service of ['orders', 'inventory', 'pricing']) expect(stages(service)).toEqual(['canary', 'stable']);
+      expect(state.services.map((s) => s.name)).toContain('gateway');
+      const pricing = state.services.find((s) => s.name === 'pricing')!;
+      expect(pricing.stages.find((s) => s.stage === 'canary')!.instances).toHaveLength(1);
+      expect(pricing.stages.find((s) => s.stage === 'stable')!.calls).toBeGreaterThan(0);
+      expect(state.sources).toHaveLength(7);
+      expect(state.sources.every((s) => s.status === 'ok')).toBe(true);
+      const edges = new Set(state.edges.map((e) => `${e.from}>${e.to}:${e.stage}`));
+      for (const e of ['gateway>orders:stable', 'orders>inventory:stable', 'orders>inventory:canary', 'inventory>pricing:stable', 'inventory>pricing:canary']) expect(edges).toContain(e);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  }, 150_000);
 });
 
 describe('npm run demo:chain', () => {

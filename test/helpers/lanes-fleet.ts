@@ -2,7 +2,8 @@
  * A small real fleet for the dashboard tests: `shop.Front` (one stable instance) calls `shop.Pricing`
  * (stable + canary) through graylane routing over a file registry; every server records graylane's
  * per-stage metrics (Front also its outgoing calls) and the hop trace, each exposed on its own
- * `/metrics` HTTP endpoint. `failCanary` makes the canary Pricing answer INTERNAL.
+ * `/metrics` HTTP endpoint. `failCanary` makes the canary Pricing answer INTERNAL. With `guard`, a
+ * rollback guard made on the fleet's registry is fed by Front's client (rollbackGuardClientInterceptor).
  */
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { grayClientInterceptor, grayServerInterceptor } from 'graylane/grpc-js';
-import { grayClientMetricsInterceptor, grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, grayServerMetricsInterceptor } from 'graylane/observe/grpc-js';
+import type { RollbackGuard } from 'graylane/observe';
+import { grayClientMetricsInterceptor, grayHopTraceClientInterceptor, grayHopTraceServerInterceptor, grayServerMetricsInterceptor, rollbackGuardClientInterceptor } from 'graylane/observe/grpc-js';
 import { createFileRegistry, registerGrayRouting, type FileGrayRegistry, type GrayRouting } from 'graylane/routing';
 
 const raw = (b: Buffer): Buffer => b;
@@ -30,6 +32,8 @@ export interface LanesFleet {
   /** Metrics endpoints as `service=url`. */
   readonly metrics: string[];
   failCanary: boolean;
+  /** The guard made by the `guard` option, fed by Front's calls to Pricing (none without the option). */
+  readonly guard: RollbackGuard | undefined;
   /** One call to Front with the stage; resolves with the gRPC status code. */
   call(stage: string): Promise<grpc.status>;
   close(): Promise<void>;
@@ -48,7 +52,7 @@ async function serveMetrics(registry: Registry): Promise<http.Server> {
 }
 const url = (s: http.Server): string => `http://127.0.0.1:${(s.address() as AddressInfo).port}/metrics`;
 
-export async function startLanesFleet(scheme: string): Promise<LanesFleet> {
+export async function startLanesFleet(scheme: string, options: { guard?: (registry: FileGrayRegistry) => RollbackGuard } = {}): Promise<LanesFleet> {
   const dir = mkdtempSync(join(tmpdir(), 'graylane-dashboard-'));
   const registryPath = join(dir, 'registry.json');
   const servers: grpc.Server[] = [];
@@ -76,9 +80,10 @@ export async function startLanesFleet(scheme: string): Promise<LanesFleet> {
   const registry = createFileRegistry(registryPath, { pollIntervalMs: 200, debounceMs: 10 });
   const routing: GrayRouting = registerGrayRouting({ registry, scheme });
 
+  const guard = options.guard?.(registry);
   const frontProm = new Registry();
   const pricing = new grpc.Client(routing.target('shop.Pricing'), grpc.credentials.createInsecure(), {
-    interceptors: [grayClientInterceptor(), grayClientMetricsInterceptor({ registry: frontProm }), grayHopTraceClientInterceptor()],
+    interceptors: [grayClientInterceptor(), grayClientMetricsInterceptor({ registry: frontProm }), grayHopTraceClientInterceptor(), ...(guard ? [rollbackGuardClientInterceptor(guard)] : [])],
   });
   const frontServer = new grpc.Server({ interceptors: [grayServerInterceptor(), grayHopTraceServerInterceptor({ service: 'shop.Front', instance: 'front-1' }), grayServerMetricsInterceptor({ registry: frontProm })] });
   frontServer.addService(definition('shop.Front'), {
@@ -99,6 +104,7 @@ export async function startLanesFleet(scheme: string): Promise<LanesFleet> {
   return Object.assign(fleet, {
     registryPath,
     registry,
+    guard,
     front,
     metrics,
     call(stage: string) {
