@@ -85,6 +85,7 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let reading: Promise<boolean> | undefined;
+  let queued: Promise<boolean> | undefined;
 
   const apply = (content: string): boolean => {
     if (content === lastText && lastError === undefined) return true;
@@ -104,20 +105,31 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
     }
   };
 
+  const readOnce = (): Promise<boolean> =>
+    readRegistryText(file).then(apply, (e: Error) => {
+      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') return false; // mid-replace; the next event re-reads
+      const err = new GrayConfigError(`graylane: cannot read registry file ${file}: ${e.message}; keeping the last good state.`, { cause: e });
+      lastError = err;
+      store.reportError(err);
+      return false;
+    });
+
   const reload = (): Promise<boolean> => {
     if (closed) return Promise.resolve(false);
-    reading ??= readRegistryText(file)
-      .then(apply, (e: Error) => {
-        if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') return false; // mid-replace; the next event re-reads
-        const err = new GrayConfigError(`graylane: cannot read registry file ${file}: ${e.message}; keeping the last good state.`, { cause: e });
-        lastError = err;
-        store.reportError(err);
-        return false;
-      })
-      .finally(() => {
+    if (reading === undefined) {
+      reading = readOnce().finally(() => {
         reading = undefined;
       });
-    return reading;
+      return reading;
+    }
+    // A read is in flight, and it may have read the file before the caller's change: read again once
+    // it is done (callers meanwhile share that one follow-up read), so a reload never resolves with
+    // — or leaves in force — content older than the call.
+    queued ??= reading.then(() => {
+      queued = undefined;
+      return reload();
+    });
+    return queued;
   };
 
   const schedule = (): void => {

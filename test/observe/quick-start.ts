@@ -9,7 +9,7 @@ import { grayClientInterceptor } from 'graylane/grpc-js';
 import { grayPinoMixin, readHopTrace } from 'graylane/observe';
 import { grayGrpcClientStack, grayGrpcServerStack, withHopTrace } from 'graylane/observe/grpc-js';
 
-const logger = pino({ mixin: grayPinoMixin(), base: undefined, timestamp: false });
+const logger = pino({ mixin: grayPinoMixin(), base: undefined, timestamp: false }, pino.destination({ sync: true }));
 const registry = new Registry();
 
 // One JSON-encoded unary method, so the example needs no .proto file.

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,33 @@ describe('file registry drives routing at run time', () => {
     expect(() => createFileRegistry(bad)).toThrow(GrayConfigError);
     expect(() => createFileRegistry(bad)).toThrow(/instances\[0\].*stage/);
     expect(() => createFileRegistry(join(dir, 'missing.json'))).toThrow(/cannot read registry file/);
+  });
+});
+
+describe('file registry: reload() after an edit', () => {
+  it('never resolves with content older than the call, even while another read is in flight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'graylane-reload-'));
+    const file = join(dir, 'registry.json');
+    const doc = (n: number): string => JSON.stringify({ instances: Array.from({ length: n }, (_, i) => ({ service: 'svc', address: `127.0.0.1:${50000 + i}`, stage: 'stable' })) });
+    writeFileSync(file, doc(1));
+    // No watcher: only the explicit reloads race here.
+    const registry = createFileRegistry(file, { debounceMs: 1_000_000, pollIntervalMs: 0 });
+    try {
+      for (let n = 2; n <= 300; n++) {
+        const inFlight = registry.reload(); // reads the file as it is now (n - 1 instances)
+        // Let that read get some way (open, stat, read: each a turn of the event loop), then replace
+        // the file the way editors and ConfigMaps do (a new inode renamed over it).
+        for (let turns = n % 5; turns > 0; turns--) await new Promise((resolve) => setImmediate(resolve));
+        writeFileSync(`${file}.tmp`, doc(n));
+        renameSync(`${file}.tmp`, file);
+        expect(await registry.reload()).toBe(true);
+        expect(registry.getService('svc')?.instances.length, `after writing ${n} instances`).toBe(n);
+        await inFlight;
+        expect(registry.getService('svc')?.instances.length).toBe(n);
+      }
+    } finally {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
