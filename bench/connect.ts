@@ -6,8 +6,7 @@
  * Usage: npx tsx bench/connect.ts [--quick] [--json] [--node 24|current] [--rounds N] [--calls N] [--docs | --no-docs] [--out DIR]
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { prepareBuild } from './build.js';
 import { REPO_ROOT, runJsonChild } from './procs.js';
@@ -15,6 +14,7 @@ import { writeDocs } from './report.js';
 import { resolveRuntimes } from './runtimes.js';
 import { connectSection, type QueuesReport } from './queues-summary.js';
 import { bootstrapMedian, fmt, median, pairedRatios, spread, verdict } from './stats.js';
+import { cpuModel } from './machine.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string): boolean => argv.includes(f);
@@ -41,15 +41,6 @@ const log = (msg: string): void => {
   (json ? process.stderr : process.stdout).write(`${msg}\n`);
 };
 
-function cpuModel(): string {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
-    if (line !== undefined) return line.split(':')[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
 
 interface Run { cpuUsPerCall: number; callsPerSec: number; lost: number }
 

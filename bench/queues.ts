@@ -7,9 +7,8 @@
  * Usage: npx tsx bench/queues.ts [--quick] [--json] [--node 24|current] [--brokers rabbitmq,nats,bullmq] [--rounds N] [--messages N] [--docs | --no-docs] [--out DIR]
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { prepareBuild } from './build.js';
 import { REPO_ROOT, runJsonChild } from './procs.js';
@@ -18,6 +17,7 @@ import { resolveRuntimes } from './runtimes.js';
 import { queuesSection, type QueueBrokerRow, type QueuesReport } from './queues-summary.js';
 import { bootstrapMedian, fmt, median, pairedRatios, spread, verdict } from './stats.js';
 import type { Target } from './summary.js';
+import { cpuModel } from './machine.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string): boolean => argv.includes(f);
@@ -53,15 +53,6 @@ const answers = (port: number): Promise<boolean> => new Promise((done) => {
   s.setTimeout(2_000, () => { s.destroy(); done(false); });
 });
 
-function cpuModel(): string {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
-    if (line !== undefined) return line.split(':')[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
 
 interface Run { cpuUsPerMsg: number; msgPerSec: number; lost: number }
 

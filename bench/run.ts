@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareBuild, type BuiltBench } from './build.js';
 import { measure, startChain, type CellResult, type Chain, type PhaseConfig } from './chain.js';
@@ -21,6 +21,7 @@ import { REPO_ROOT, killAllProcs, runJsonChild } from './procs.js';
 import { consoleTable, writeDocs, type BenchReport, type RuntimeReport } from './report.js';
 import { resolveRuntimes, type BenchRuntime } from './runtimes.js';
 import { evaluateTargets, summarizeShares, summarizeTopology, type AwaitCost, type Cells, type RoutingCost, type ScenarioProfile } from './summary.js';
+import { cpuModel } from './machine.js';
 
 const cli = parseArgs(process.argv.slice(2));
 const log = (msg: string): void => {
@@ -34,15 +35,6 @@ const phases: PhaseConfig = cli.quick
 // JIT warm-up before the first round: on a 2-core VM a chain needs ~2–3 s of load before CPU per call settles.
 const warmPassMs = cli.quick ? 500 : 3_000;
 
-function cpuModel(): string {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
-    if (line !== undefined) return line.split(':')[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
 
 /** Starts chains two at a time (start-up is CPU-bound). */
 async function startAll(specs: readonly { scenario: Scenario; hops: Hops }[], start: (s: Scenario, h: Hops) => Promise<Chain>): Promise<Map<string, Chain>> {

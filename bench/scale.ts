@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { etcdAvailable, startEtcd } from '../test/helpers/etcd.js';
 import { prepareBuild } from './build.js';
@@ -18,6 +18,7 @@ import { scaleConsoleTable, writeDocs } from './report.js';
 import { resolveRuntimes } from './runtimes.js';
 import { summarizePick, summarizeRegistry, type PickRaw, type RegistryRaw, type RegistryRow, type ScaleReport } from './scale-summary.js';
 import type { Target } from './summary.js';
+import { cpuModel } from './machine.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string): boolean => argv.includes(f);
@@ -41,15 +42,6 @@ const log = (msg: string): void => {
   (json ? process.stderr : process.stdout).write(`${msg}\n`);
 };
 
-function cpuModel(): string {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
-    if (line !== undefined) return line.split(':')[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
 
 async function main(): Promise<void> {
   const t0 = Date.now();
