@@ -1,9 +1,14 @@
 /**
  * What a server adapter decided for each call, kept where the adapter's per-call accessor
- * (`getCallGrayContext`, `context.gray`) and `forwardGrayMetadata` find it: a `WeakMap` keyed by an
- * object the framework creates per call and hands to the handler (grpc-js and nice-grpc incoming
- * metadata, Connect request headers), in a `Symbol.for` slot so the ESM and CommonJS copies of
- * graylane share it (the interceptor may come from one, the accessor from the other).
+ * (`getCallGrayContext`, `context.gray`) and `forwardGrayMetadata` find it: on the object the
+ * framework creates per call and hands to the handler (grpc-js and nice-grpc incoming metadata,
+ * Connect request headers), in a private field stamped onto it. A private field is invisible to
+ * `Object.keys`, spread, `JSON.stringify`, `util.inspect` and `new Headers(init)`, and costs a few
+ * ns — where a `WeakMap.set` per call cost more than the rest of the server interceptor (and its
+ * ephemerons weigh on every GC) and `Object.defineProperty` about as much. The stamping class is
+ * made once per process and kept in a `Symbol.for` slot, so the ESM and CommonJS copies of graylane
+ * share it (the interceptor may come from one, the accessor from the other). Decisions a graylane
+ * 0.1 copy kept in its shared `WeakMap` are still found.
  * @packageDocumentation
  */
 import type { GrayContext } from './context.js';
@@ -20,24 +25,57 @@ export interface DecidedCall {
 
 /** The decisions of one adapter, keyed by its per-call object. Internal. */
 export interface CallRecords<K extends object> {
-  /** Records what was decided for the call whose per-call object is `key`. */
+  /** Records what was decided for the call whose per-call object is `key` (a later record replaces it). */
   record(key: K, ctx: GrayContext, policy: GrayPolicy): void;
   /** What was decided for the call whose per-call object is `key`, if any. */
   get(key: K): DecidedCall | undefined;
 }
 
-/** The decision table of adapter `name` (e.g. `'grpc-js'`), shared by every copy of graylane in the process. Internal. */
+interface Stamps {
+  readonly record: (key: object, decided: DecidedCall) => void;
+  readonly get: (key: object) => DecidedCall | undefined;
+}
+
+/**
+ * A private field any object can be given: a base constructor that returns its argument makes the
+ * subclass install its fields on that object (the class is never used as a class otherwise).
+ */
+function makeStamps(): Stamps {
+  class Base {
+    constructor(key: object) {
+      return key as Base;
+    }
+  }
+  class Stamp extends Base {
+    #decided: DecidedCall;
+    private constructor(key: object, decided: DecidedCall) {
+      super(key);
+      this.#decided = decided;
+    }
+    static record(key: object, decided: DecidedCall): void {
+      if (#decided in key) (key as Stamp).#decided = decided;
+      else new Stamp(key, decided);
+    }
+    static get(key: object): DecidedCall | undefined {
+      return #decided in key ? (key as Stamp).#decided : undefined;
+    }
+  }
+  return { record: Stamp.record, get: Stamp.get };
+}
+
+/** The decisions of adapter `name` (e.g. `'grpc-js'`), shared by every copy of graylane in the process. Internal. */
 export function callRecords<K extends object>(name: string): CallRecords<K> {
-  const slot = Symbol.for(`graylane.${name}.call-contexts.v1`);
-  const global = globalThis as { [key: symbol]: WeakMap<K, DecidedCall> | undefined };
-  let table: WeakMap<K, DecidedCall> | undefined;
+  const global = globalThis as { [key: symbol]: unknown };
+  const slot = Symbol.for(`graylane.${name}.call-context.v2`);
+  const stamps = (global[slot] ??= makeStamps()) as Stamps;
+  // Where graylane 0.1 kept every decision: read, so a 0.1 copy's interceptor is still understood.
+  const legacy = Symbol.for(`graylane.${name}.call-contexts.v1`);
   return {
     record(key, ctx, policy) {
-      (table ??= global[slot] ??= new WeakMap()).set(key, { ctx, policy });
+      stamps.record(key, { ctx, policy });
     },
     get(key) {
-      table ??= global[slot];
-      return table?.get(key);
+      return stamps.get(key) ?? (global[legacy] as WeakMap<K, DecidedCall> | undefined)?.get(key);
     },
   };
 }

@@ -8,7 +8,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { InterceptingListener, Interceptor, Metadata, StatusObject } from '@grpc/grpc-js';
-import { bindGrayContext, grayStorage, runOutsideGrayContext, type GrayContext } from '../core/context.js';
+import { bindGrayContext, runOutsideGrayContext, type GrayContext } from '../core/context.js';
+import { grayScope, runInGrayScope, type GrayScope } from '../core/scope.js';
 
 /** The method a client call is made to (`path`, `requestStream`, `responseStream`). Internal. */
 export type GrayClientMethod = Parameters<Interceptor>[0]['method_definition'];
@@ -57,7 +58,7 @@ const NO_CONTEXT = 2;
 /** The per-call state the jobs fill in, and the listener of the call (one-argument methods: grpc-js uses it as-is). */
 class GrayClientListener implements ClientCallStart, InterceptingListener {
   private mode = AS_IS;
-  private ctx: GrayContext | undefined;
+  private scope: GrayScope | undefined;
   private watchers: ClientCallWatcher[] | undefined;
   private readonly next: InterceptingListener;
 
@@ -67,7 +68,8 @@ class GrayClientListener implements ClientCallStart, InterceptingListener {
 
   deliverIn(ctx: GrayContext | null): void {
     this.mode = ctx === null ? NO_CONTEXT : IN_CONTEXT;
-    this.ctx = ctx ?? undefined;
+    // Entered here, in the caller's code: usually `ctx` is current, and its frame is re-used as is.
+    this.scope = ctx === null ? undefined : grayScope(ctx);
   }
 
   watch(watcher: ClientCallWatcher): void {
@@ -80,13 +82,13 @@ class GrayClientListener implements ClientCallStart, InterceptingListener {
   }
 
   onReceiveMetadata(md: Metadata): void {
-    if (this.mode === IN_CONTEXT) grayStorage().run(this.ctx!, deliverMetadata, this.next, md);
+    if (this.mode === IN_CONTEXT) runInGrayScope(this.scope!, deliverMetadata, this.next, md);
     else if (this.mode === NO_CONTEXT) runOutsideGrayContext(deliverMetadata, this.next, md);
     else this.next.onReceiveMetadata(md);
   }
 
   onReceiveMessage(message: unknown): void {
-    if (this.mode === IN_CONTEXT) grayStorage().run(this.ctx!, deliverMessage, this.next, message);
+    if (this.mode === IN_CONTEXT) runInGrayScope(this.scope!, deliverMessage, this.next, message);
     else if (this.mode === NO_CONTEXT) runOutsideGrayContext(deliverMessage, this.next, message);
     else this.next.onReceiveMessage(message);
   }
@@ -95,7 +97,7 @@ class GrayClientListener implements ClientCallStart, InterceptingListener {
     const watchers = this.watchers;
     // Last job first, as a stack of interceptors would see it.
     if (watchers !== undefined) for (let i = watchers.length - 1; i >= 0; i--) watchers[i]!.onStatus(status);
-    if (this.mode === IN_CONTEXT) grayStorage().run(this.ctx!, deliverStatus, this.next, status);
+    if (this.mode === IN_CONTEXT) runInGrayScope(this.scope!, deliverStatus, this.next, status);
     else if (this.mode === NO_CONTEXT) runOutsideGrayContext(deliverStatus, this.next, status);
     else this.next.onReceiveStatus(status);
   }

@@ -7,7 +7,8 @@
  * @packageDocumentation
  */
 import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
-import { grayStorage, type GrayContext } from '../core/context.js';
+import type { GrayContext } from '../core/context.js';
+import { grayScope, runInGrayScope, type GrayScope } from '../core/scope.js';
 
 /** The listener grpc-js passes to `call.start()` (not exported by grpc-js under its own name). */
 type AnyListener = Parameters<ServerInterceptingCallInterface['start']>[0];
@@ -47,17 +48,18 @@ export interface ServerJob extends ServerCallJob {
 
 function forwardMetadata(next: AnyListener, md: Metadata): void { next.onReceiveMetadata(md); }
 function forwardMessage(next: AnyListener, message: unknown): void { next.onReceiveMessage(message); }
-function forwardHalfClose(next: AnyListener): void { next.onReceiveHalfClose(); }
-function forwardCancel(next: AnyListener): void { next.onCancel(); }
+function forwardHalfClose(next: AnyListener, _: undefined): void { next.onReceiveHalfClose(); }
+function forwardCancel(next: AnyListener, _: undefined): void { next.onCancel(); }
 
 /**
  * Wraps the server's own listener: grpc-js calls the handler (unary and server-streaming from
  * half-close, client-streaming and bidi from metadata), emits `'data'` / `'end'` and `'cancelled'`
  * from these four methods, so running each inside the call's context reaches every call type.
- * Methods live on the prototype: no closure per call or per message.
+ * Methods live on the prototype: no closure per call or per message. The context is entered once
+ * per call and re-entered for each event (core/scope.ts: no frame copy per event on Node 24+).
  */
 class GrayServerListener {
-  private ctx: GrayContext | undefined;
+  private scope: GrayScope | undefined;
 
   constructor(
     private readonly next: AnyListener,
@@ -69,25 +71,28 @@ class GrayServerListener {
   onReceiveMetadata(md: Metadata): void {
     let ctx: GrayContext | undefined;
     for (const job of this.jobs) if (job.metadata !== undefined) ctx = job.metadata(md, ctx, this.call, this.path);
-    this.ctx = ctx;
-    if (ctx === undefined) return this.next.onReceiveMetadata(md);
-    grayStorage().run(ctx, forwardMetadata, this.next, md);
+    if (ctx === undefined) {
+      this.scope = undefined;
+      return this.next.onReceiveMetadata(md);
+    }
+    const scope = (this.scope = grayScope(ctx));
+    runInGrayScope(scope, forwardMetadata, this.next, md);
   }
 
   onReceiveMessage(message: unknown): void {
-    if (this.ctx === undefined) return this.next.onReceiveMessage(message);
-    grayStorage().run(this.ctx, forwardMessage, this.next, message);
+    if (this.scope === undefined) return this.next.onReceiveMessage(message);
+    runInGrayScope(this.scope, forwardMessage, this.next, message);
   }
 
   onReceiveHalfClose(): void {
-    if (this.ctx === undefined) return this.next.onReceiveHalfClose();
-    grayStorage().run(this.ctx, forwardHalfClose, this.next);
+    if (this.scope === undefined) return this.next.onReceiveHalfClose();
+    runInGrayScope(this.scope, forwardHalfClose, this.next, undefined);
   }
 
   onCancel(): void {
     for (const job of this.jobs) job.cancel?.();
-    if (this.ctx === undefined) return this.next.onCancel();
-    grayStorage().run(this.ctx, forwardCancel, this.next);
+    if (this.scope === undefined) return this.next.onCancel();
+    runInGrayScope(this.scope, forwardCancel, this.next, undefined);
   }
 }
 

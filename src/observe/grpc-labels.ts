@@ -48,12 +48,18 @@ export const MAX_METHOD_LABELS = 1024;
  */
 export class MethodLabelCache {
   private readonly byPath = new Map<string, MethodLabels>();
+  /** The labels past the cap, one per `grpc_type`: the same objects every time (callers key caches by them). */
+  private readonly others = new Map<GrpcType, MethodLabels>();
 
   get(path: string, requestStream: boolean, responseStream: boolean): MethodLabels {
     let labels = this.byPath.get(path);
     if (labels === undefined) {
       const type = grpcType(requestStream, responseStream);
-      if (this.byPath.size >= MAX_METHOD_LABELS) return { type, service: 'other', method: 'other' };
+      if (this.byPath.size >= MAX_METHOD_LABELS) {
+        let other = this.others.get(type);
+        if (other === undefined) this.others.set(type, (other = { type, service: 'other', method: 'other' }));
+        return other;
+      }
       const [service, method] = splitMethodPath(path);
       labels = { type, service, method };
       this.byPath.set(path, labels);

@@ -43,8 +43,10 @@ interface StageChildren {
   readonly handled: Array<{ inc(): void } | undefined>;
 }
 
-/** Code name → slot in {@link StageChildren.handled}. */
-const CODE_INDEX: ReadonlyMap<string, number> = new Map(Array.from({ length: 17 }, (_, i) => [grpcCodeName(i), i]));
+/** Slot of a status code in {@link StageChildren.handled}: the code itself, `UNKNOWN` (2) outside 0–16. */
+function codeSlot(code: number | undefined): number {
+  return code !== undefined && code >= 0 && code <= 16 && Number.isInteger(code) ? code : 2;
+}
 
 /** Records finished calls of one side into the registry's counter and histogram. Internal. */
 export interface GrpcRecorder {
@@ -72,9 +74,10 @@ export function grpcRecorder(side: 'server' | 'client', options: GrayGrpcMetrics
   const seconds = ensureHistogram(prom, registry, `grpc_${side}_handling_seconds`,
     side === 'server' ? 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.' : 'Histogram of response latency (seconds) of the gRPC until it is finished by the application.',
     GRPC_HISTOGRAM_LABELS, requireBuckets(options.buckets));
-  // Label children per method's labels object (cached per path by MethodLabelCache), then per stage
-  // label, then per code: the request path builds no key and allocates nothing once a child exists.
-  const children = new WeakMap<MethodLabels, Map<string, StageChildren>>();
+  // Label children per method's labels object (one per path, from MethodLabelCache: bounded), then
+  // per stage label, then per code: the request path builds no key and allocates nothing once a
+  // child exists. A Map, not a WeakMap: its lookups are cheaper and the keys are few and long-lived.
+  const children = new Map<MethodLabels, Map<string, StageChildren>>();
   const childrenOf = (labels: MethodLabels, stage: string): StageChildren => {
     let byStage = children.get(labels);
     if (byStage === undefined) children.set(labels, (byStage = new Map()));
@@ -90,8 +93,8 @@ export function grpcRecorder(side: 'server' | 'client', options: GrayGrpcMetrics
     label,
     record(labels, stage, code, secs) {
       const kids = childrenOf(labels, stage);
-      const name = grpcCodeName(code);
-      (kids.handled[CODE_INDEX.get(name)!] ??= handled.labels(labels.type, labels.service, labels.method, name, stage)).inc();
+      const slot = codeSlot(code);
+      (kids.handled[slot] ??= handled.labels(labels.type, labels.service, labels.method, grpcCodeName(slot), stage)).inc();
       kids.seconds.observe(secs);
     },
   };
