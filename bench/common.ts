@@ -9,6 +9,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 export const ALL_SCENARIOS = [
   'raw',
   'hand',
+  'hand-routed',
   'graylane',
   'full',
   'fused',
@@ -27,12 +28,13 @@ export type Scenario = (typeof ALL_SCENARIOS)[number];
  * What runs without `--scenarios`: the baselines and the scenarios the targets judge, plus
  * OpenTelemetry baggage (sampler off) for scale. The others are opt-in.
  */
-export const DEFAULT_SCENARIOS: readonly Scenario[] = ['hand', 'graylane', 'full', 'fused', 'nice-hand', 'nice-grpc', 'otel-off'];
+export const DEFAULT_SCENARIOS: readonly Scenario[] = ['hand', 'hand-routed', 'graylane', 'full', 'fused', 'nice-hand', 'nice-grpc', 'otel-off'];
 
 /** One sentence per scenario, for the report. */
 export const SCENARIO_LABELS: Record<Scenario, string> = {
   raw: 'raw grpc-js, tag not forwarded',
   hand: 'hand-written: read `x-release-stage` from call.metadata, set it on a new outgoing Metadata',
+  'hand-routed': 'hand-written forwarding plus hand-written stage routing: one plain client per stage instance of the next hop (the addresses `full` routes to), the call sent on the client of its stage, else stable — the connections `full` uses, without graylane',
   graylane: 'grayServerInterceptor + grayClientInterceptor',
   full: 'everything: grayServerInterceptor, grayServerMetricsInterceptor and grayHopTraceServerInterceptor on every hop; grayClientInterceptor, grayClientMetricsInterceptor, grayHopTraceClientInterceptor and rollbackGuardInterceptor on each downstream client, routed by registerGrayRouting (static registry, graylane:/// target)',
   fused: 'the full stack installed with the composers: grayGrpcServerStack({ metrics, hopTrace }) on every hop and grayGrpcClientStack({ metrics, hopTrace, guard }) on each downstream client (one fused interceptor per side), routed by registerGrayRouting as `full`',

@@ -39,6 +39,7 @@ function leafStage(call: UnaryCall): string | undefined {
     case 'raw':
       return 'raw';
     case 'hand':
+    case 'hand-routed':
       return call.metadata.get(STAGE_KEY)[0] as string | undefined;
     case 'graylane-call':
       return extractGrayContext(call.metadata, grpcMetadataCarrier).stage;
@@ -51,7 +52,7 @@ function leafStage(call: UnaryCall): string | undefined {
 }
 
 /** Routed scenarios: the registry refuses one address in two stages, so each hop also listens on loopback aliases. */
-const ROUTED = scenario === 'full' || scenario === 'fused' || scenario === 'routing';
+const ROUTED = scenario === 'full' || scenario === 'fused' || scenario === 'routing' || scenario === 'hand-routed';
 /** How many stages the next hop is announced under: stable + the bench stages, one loopback alias each. */
 const STAGE_ALIASES = 1 + BENCH_STAGES.length;
 
@@ -104,6 +105,24 @@ async function downstreamClient(target: string): Promise<BenchClient> {
   return new BenchClientCtor(target, creds, interceptors.length > 0 ? { interceptors } : {});
 }
 
+/**
+ * `hand-routed`'s middle hop: what a team writes without graylane to send each stage to its own
+ * instances — one plain client per stage address of the next hop (the ones `full` routes to), the
+ * stage read from the incoming metadata and set on a new outgoing one, unknown stages to stable.
+ */
+function handRoutedHandler(target: string): GrpcJs.handleUnaryCall<Buffer, Buffer> {
+  const stages = ['stable', ...BENCH_STAGES];
+  const clients = new Map(stages.map((stage, i) => [stage, new BenchClientCtor(stageAddress(target, i), creds)] as const));
+  const stable = clients.get('stable')!;
+  return (call, cb) => {
+    const md = new grpc.Metadata();
+    const stage = call.metadata.get(STAGE_KEY)[0];
+    if (typeof stage === 'string') md.set(STAGE_KEY, stage);
+    const client = (typeof stage === 'string' ? clients.get(stage) : undefined) ?? stable;
+    client.call(call.request, md, (err, res) => cb(err, res));
+  };
+}
+
 /** The grpc-js handler of a middle hop: one downstream call, answer relayed. */
 function middleHandler(client: BenchClient): GrpcJs.handleUnaryCall<Buffer, Buffer> {
   const relay = (cb: Reply): Reply => (err, res) => cb(err, res);
@@ -135,7 +154,9 @@ async function startGrpcJs(): Promise<number> {
   const handler: GrpcJs.handleUnaryCall<Buffer, Buffer> =
     downstream === undefined
       ? (call, cb) => cb(null, stageReply(leafStage(call)))
-      : middleHandler(full !== undefined ? full.client() : await downstreamClient(downstream));
+      : scenario === 'hand-routed'
+        ? handRoutedHandler(downstream)
+        : middleHandler(full !== undefined ? full.client() : await downstreamClient(downstream));
   server.addService(benchService, { call: handler });
   const bind = (address: string): Promise<number> => new Promise((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));

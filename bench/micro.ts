@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { Bench } from 'tinybench';
 import { createGrayPolicy, defaultGrayPolicy, extractGrayContext, runWithGrayContext } from 'graylane';
-import { forwardGrayMetadata, grayClientInterceptor, grpcMetadataCarrier } from 'graylane/grpc-js';
+import { forwardGrayMetadata, grayClientInterceptor, grayServerInterceptor, grpcMetadataCarrier } from 'graylane/grpc-js';
 import { STAGE_KEY } from './common.js';
 import { leanGrayClientInterceptor } from './lean-client-interceptor.js';
 
@@ -91,6 +91,34 @@ add('grayClientInterceptor: InterceptingCall + start, no context', 'graylane', (
 add('policy.contextFor(stage) (shared per-stage context)', 'graylane', () => policy.contextFor('canary'));
 add('EXPERIMENT lean client interceptor: start (merge) in a context', 'graylane', () =>
   lean(callOptions, nextCall).start(new grpc.Metadata(), listener), inCtx);
+
+// A unary server call as grpc-js drives a server interceptor: start, then metadata, message and
+// half-close delivered to the listener, then the status sent. The call object is a stub (no I/O),
+// so this is what the interceptor itself costs per call, frame copies and allocations included.
+type Listener = Parameters<grpc.ServerInterceptingCallInterface['start']>[0];
+const serverMethod = { path: '/graylane.bench.Bench/Call', requestStream: false, responseStream: false } as unknown as grpc.ServerMethodDefinition<unknown, unknown>;
+const inner: Listener = { onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveHalfClose() {}, onCancel() {} };
+const okStatus = { code: grpc.status.OK, details: 'OK', metadata: new grpc.Metadata() };
+function unaryServerCall(interceptor: grpc.ServerInterceptor | undefined): unknown {
+  let listener: Listener | undefined;
+  const stub = {
+    start(l: Listener) { listener = l; }, sendMetadata() {}, sendMessage() {}, sendStatus() {}, startRead() {},
+    getPeer: () => '', getDeadline: () => Infinity, getHost: () => '',
+  } as unknown as grpc.ServerInterceptingCallInterface;
+  const call = interceptor === undefined ? stub : interceptor(serverMethod, stub);
+  call.start(inner);
+  const md = new grpc.Metadata();
+  md.set(STAGE_KEY, 'canary');
+  md.set('user-agent', 'grpc-node-js/1.14');
+  listener!.onReceiveMetadata(md);
+  listener!.onReceiveMessage(1);
+  listener!.onReceiveHalfClose();
+  call.sendStatus(okStatus);
+  return call;
+}
+const grayServer = grayServerInterceptor();
+add('unary server call, no interceptor (stub call: start, metadata, message, half-close, status)', 'baseline', () => unaryServerCall(undefined));
+add('grayServerInterceptor: the same unary server call', 'graylane', () => unaryServerCall(grayServer));
 
 // The balancer's pick is measured against a real channel, at 1 to 1,000 instances per stage, by bench/scale.ts.
 

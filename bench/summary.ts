@@ -178,6 +178,15 @@ export function evaluateTargets(major: number, top: TopologySummary | undefined,
   }
   const full = cpu('full');
   const fused = cpu('fused');
+  const handRouted = cpu('hand-routed');
+  // The same stacks against hand-written code that routes too: `full` sends each stage to its own
+  // instance of the next hop (3 connections per client instead of 1), which `hand` does not.
+  for (const [scenario, estimate] of [['full', full], ['fused', fused]] as const) {
+    if (estimate?.values === undefined || handRouted?.values === undefined) continue;
+    push(`${scenario}-stack-cpu-vs-routed`, `${scenario === 'full' ? 'full stack' : 'full stack with the composers'}: 3-hop CPU per call ÷ hand-written forwarding AND routing (hand-routed: one client per stage instance, the same connections) (${line})`,
+      bootstrapMedian(pairedRatios(estimate.values, handRouted.values)), '<=', barFor(major, 1.1, 1.2), '×');
+  }
+  if (handRouted !== null) push('routed-over-hand', 'hand-routed ÷ hand: what sending each stage to its own instance costs without graylane, 3-hop (informative)', handRouted, '<=', 1, '×');
   if (full !== null && fused !== null && full.values !== undefined && fused.values !== undefined) {
     push('fused-over-full', 'full stack fused by the composers ÷ the same stack as single interceptors, CPU per call, 3-hop (informative: what fusing saves)', bootstrapMedian(pairedRatios(fused.values, full.values)), '<=', 1, '×');
   }

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { grayStorage, type GrayContext } from './context.js';
+import { grayScope, runInGrayScope, type GrayScope } from './scope.js';
 
 function callNext<T, R, N>(it: AsyncIterator<T, R, N>, args: [] | [N]): Promise<IteratorResult<T, R>> {
   return it.next(...args);
@@ -17,25 +18,27 @@ function callThrow<T, R, N>(it: AsyncIterator<T, R, N>, error: unknown): Promise
 }
 
 /**
- * An async generator that forwards to `source`, running each step inside `ctx`. Methods live on the
- * prototype: no closure per step.
+ * An async generator that forwards to `source`, running each step inside `ctx` (entered once, then
+ * re-entered: see core/scope.ts). Methods live on the prototype: no closure per step.
  */
 class BoundAsyncGenerator<T, R, N> implements AsyncGenerator<T, R, N> {
+  private scope: GrayScope | undefined;
+
   constructor(
     private readonly source: AsyncIterator<T, R, N>,
     private readonly ctx: GrayContext,
   ) {}
 
   next(...args: [] | [N]): Promise<IteratorResult<T, R>> {
-    return grayStorage().run(this.ctx, callNext<T, R, N>, this.source, args);
+    return runInGrayScope(this.scope ??= grayScope(this.ctx), callNext<T, R, N>, this.source, args);
   }
 
   return(value: R | PromiseLike<R>): Promise<IteratorResult<T, R>> {
-    return grayStorage().run(this.ctx, callReturn<T, R, N>, this.source, value);
+    return runInGrayScope(this.scope ??= grayScope(this.ctx), callReturn<T, R, N>, this.source, value);
   }
 
   throw(error: unknown): Promise<IteratorResult<T, R>> {
-    return grayStorage().run(this.ctx, callThrow<T, R, N>, this.source, error);
+    return runInGrayScope(this.scope ??= grayScope(this.ctx), callThrow<T, R, N>, this.source, error);
   }
 
   [Symbol.asyncIterator](): this {
