@@ -10,14 +10,17 @@ import * as grpc from '@grpc/grpc-js';
 import type { InterceptingListener, Interceptor, Metadata, StatusObject } from '@grpc/grpc-js';
 import { bindGrayContext, runOutsideGrayContext, type GrayContext } from '../core/context.js';
 import { grayScope, runInGrayScope, type GrayScope } from '../core/scope.js';
+import { outgoingStage } from '../core/call-stage.js';
+import type { GrayPolicy } from '../core/policy.js';
+import { grpcMetadataCarrier } from './carrier.js';
 
 /** The method a client call is made to (`path`, `requestStream`, `responseStream`). Internal. */
 export type GrayClientMethod = Parameters<Interceptor>[0]['method_definition'];
 
 /** Sees how a call ended. Internal. */
 export interface ClientCallWatcher {
-  /** The call's status arrived (before the caller's callbacks see it). */
-  onStatus(status: StatusObject): void;
+  /** The call's status arrived (before the caller's callbacks see it), `ms` after the first watcher was added (one clock read for every watcher). */
+  onStatus(status: StatusObject, ms: number): void;
 }
 
 /** What a client job sees and changes at the start of one call. Internal. */
@@ -30,6 +33,8 @@ export interface ClientCallStart {
   deliverIn(ctx: GrayContext | null): void;
   /** Tells `watcher` how the call ends. */
   watch(watcher: ClientCallWatcher): void;
+  /** The stage the call goes out with under `policy` (its metadata so far, else the caller's context); read once per policy per call. */
+  stageFor(policy: GrayPolicy): string;
 }
 
 /** One job of a client interceptor: runs at the start of each call, synchronously in the caller's code. Internal. */
@@ -60,6 +65,10 @@ class GrayClientListener implements ClientCallStart, InterceptingListener {
   private mode = AS_IS;
   private scope: GrayScope | undefined;
   private watchers: ClientCallWatcher[] | undefined;
+  private t0 = 0;
+  private stagePolicy: GrayPolicy | undefined;
+  private stageMetadata: Metadata | undefined;
+  private stage = '';
   private readonly next: InterceptingListener;
 
   constructor(public metadata: Metadata, readonly method: GrayClientMethod, next: Partial<InterceptingListener> | undefined) {
@@ -73,7 +82,21 @@ class GrayClientListener implements ClientCallStart, InterceptingListener {
   }
 
   watch(watcher: ClientCallWatcher): void {
-    (this.watchers ??= []).push(watcher);
+    if (this.watchers === undefined) {
+      this.watchers = [];
+      this.t0 = performance.now();
+    }
+    this.watchers.push(watcher);
+  }
+
+  stageFor(policy: GrayPolicy): string {
+    // The context job changes the metadata before the feeds run: one read usually serves them all.
+    if (this.stagePolicy !== policy || this.stageMetadata !== this.metadata) {
+      this.stage = outgoingStage(this.metadata, grpcMetadataCarrier, policy);
+      this.stagePolicy = policy;
+      this.stageMetadata = this.metadata;
+    }
+    return this.stage;
   }
 
   /** The write callbacks of this call run in the writer's context (with a context job). */
@@ -96,7 +119,10 @@ class GrayClientListener implements ClientCallStart, InterceptingListener {
   onReceiveStatus(status: StatusObject): void {
     const watchers = this.watchers;
     // Last job first, as a stack of interceptors would see it.
-    if (watchers !== undefined) for (let i = watchers.length - 1; i >= 0; i--) watchers[i]!.onStatus(status);
+    if (watchers !== undefined) {
+      const ms = performance.now() - this.t0;
+      for (let i = watchers.length - 1; i >= 0; i--) watchers[i]!.onStatus(status, ms);
+    }
     if (this.mode === IN_CONTEXT) runInGrayScope(this.scope!, deliverStatus, this.next, status);
     else if (this.mode === NO_CONTEXT) runOutsideGrayContext(deliverStatus, this.next, status);
     else this.next.onReceiveStatus(status);

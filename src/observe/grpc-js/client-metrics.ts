@@ -5,20 +5,16 @@
  * @packageDocumentation
  */
 import type { Interceptor, StatusObject } from '@grpc/grpc-js';
-import { outgoingStage } from '../../core/call-stage.js';
-import { grpcMetadataCarrier } from '../../grpc-js/carrier.js';
 import { clientInterceptorOf, type ClientCallWatcher, type ClientJob } from '../../grpc-js/client-call.js';
 import { MethodLabelCache, type MethodLabels } from '../grpc-labels.js';
 import { grpcRecorder, type GrayGrpcMetricsOptions, type GrpcRecorder } from '../grpc-metrics.js';
 
 /** Times one call from its start and records it when the status arrives. */
 class MetricsWatcher implements ClientCallWatcher {
-  private readonly t0 = performance.now();
-
   constructor(private readonly recorder: GrpcRecorder, private readonly labels: MethodLabels, private readonly stage: string) {}
 
-  onStatus(status: StatusObject): void {
-    this.recorder.record(this.labels, this.stage, status.code, (performance.now() - this.t0) / 1000);
+  onStatus(status: StatusObject, ms: number): void {
+    this.recorder.record(this.labels, this.stage, status.code, ms / 1000);
   }
 }
 
@@ -33,7 +29,7 @@ export function clientMetricsJob(options: GrayGrpcMetricsOptions): ClientJob {
   return {
     start(call) {
       const labels = methods.get(call.method.path, call.method.requestStream, call.method.responseStream);
-      const stage = recorder.label(outgoingStage(call.metadata, grpcMetadataCarrier, recorder.policy));
+      const stage = recorder.label(call.stageFor(recorder.policy));
       call.watch(new MetricsWatcher(recorder, labels, stage));
     },
   };

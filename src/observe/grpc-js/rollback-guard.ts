@@ -7,8 +7,6 @@ import * as grpc from '@grpc/grpc-js';
 import type { Interceptor, StatusObject } from '@grpc/grpc-js';
 import { GrayConfigError } from '../../core/errors.js';
 import { defaultGrayPolicy, type GrayPolicy } from '../../core/policy.js';
-import { outgoingStage } from '../../core/call-stage.js';
-import { grpcMetadataCarrier } from '../../grpc-js/carrier.js';
 import { clientInterceptorOf, type ClientCallWatcher, type ClientJob } from '../../grpc-js/client-call.js';
 import { isRollbackGuard, type RollbackGuard } from '../rollback-guard.js';
 
@@ -28,16 +26,15 @@ const notOk = (code: grpc.status): boolean => code !== grpc.status.OK && code !=
 
 /** Records one call of the guarded stage: failed or not, and its latency from start to status. */
 class GuardWatcher implements ClientCallWatcher {
-  private readonly t0 = performance.now();
   constructor(private readonly guard: RollbackGuard, private readonly isFailure: (code: grpc.status) => boolean) {}
-  onStatus(status: StatusObject): void {
+  onStatus(status: StatusObject, ms: number): void {
     let failed = true;
     try {
       failed = this.isFailure(status.code);
     } catch {
       // A faulty predicate counts the call as failed rather than breaking the caller.
     }
-    this.guard.record(this.guard.stage, !failed, performance.now() - this.t0);
+    this.guard.record(this.guard.stage, !failed, ms);
   }
 }
 
@@ -53,7 +50,7 @@ export function clientGuardJob(guard: RollbackGuard, options: RollbackGuardClien
   const policy = options.policy ?? defaultGrayPolicy();
   return {
     start(call) {
-      if (guard.state === 'tripped' || outgoingStage(call.metadata, grpcMetadataCarrier, policy) !== guard.stage) return;
+      if (guard.state === 'tripped' || call.stageFor(policy) !== guard.stage) return;
       call.watch(new GuardWatcher(guard, isFailure));
     },
   };
