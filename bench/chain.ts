@@ -75,7 +75,8 @@ export async function startChain(scenario: Scenario, hops: Hops, o: ChainOptions
     for (const p of procs) p.kill();
   };
   const stop = async (): Promise<void> => {
-    await Promise.all(procs.map((p) => p.stop()));
+    // Generous grace: a process with --cpu-prof writes its profile on the way out.
+    await Promise.all(procs.map((p) => p.stop(60_000)));
   };
   const roles = [...(hops === 1 ? ['A'] : ['C', 'B', 'A']), 'client'];
   const profileDirs = o.cpuProfDir === undefined ? undefined : roles.map((r) => join(o.cpuProfDir!, profileFolderName(`${scenario}-${hops}hop-${r}`)));
