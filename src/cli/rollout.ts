@@ -10,6 +10,7 @@ import { createFileRegistry } from '../routing/file-registry.js';
 import type { GrayRolloutRegistry } from '../routing/rollout-registry.js';
 import { createRollout } from '../rollout/controller.js';
 import { formatRolloutStatus } from '../rollout/format.js';
+import { operateRollout, type RolloutOperatorAction } from '../rollout/operate.js';
 
 /** Usage lines of `graylane rollout`. */
 export const ROLLOUT_USAGE = `  graylane rollout start <name> --registry <file.json | http://etcd:2379> --service <svc> [--stage canary]
@@ -86,16 +87,14 @@ export async function rolloutCommand(args: string[], out: (line: string) => void
       applied = before === undefined || before.startedAt !== record?.startedAt;
       if (!applied) err(`graylane rollout: '${name}' is already ${before!.state}; showing it (abort it first to start over).`);
     } else if (action !== 'status') {
-      if (record === undefined) {
+      const op = await operateRollout(registry, name, action as RolloutOperatorAction, values.reason);
+      if (op === undefined) {
         err(`graylane rollout: no rollout '${name}' in ${values.registry}; start one with \`graylane rollout start ${name} --service <svc>\`.`);
         return 1;
       }
-      const rollout = createRollout({ registry, name, service: record.service, stage: record.stage, minDwellMs: record.minDwellMs });
-      const reason = values.reason;
-      const before = record;
-      record = action === 'pause' ? await rollout.pause(reason) : action === 'resume' ? await rollout.resume(reason) : action === 'abort' ? await rollout.abort(reason) : await rollout.complete(reason);
-      applied = record !== undefined && record.updatedAt !== before.updatedAt;
-      if (!applied) err(`graylane rollout: cannot ${action} '${name}' while it is ${before.state}.`);
+      record = op.record;
+      applied = op.applied;
+      if (!applied) err(`graylane rollout: cannot ${action} '${name}' while it is ${op.before.state}.`);
     }
     const problem = registry.getRolloutError(name)?.message;
     if (values.json) out(JSON.stringify({ name, record: record ?? null, ...(problem === undefined ? {} : { problem }) }, null, 2));

@@ -40,25 +40,47 @@ export function tokenMatches(token: string, given: string | string[] | undefined
   return timingSafeEqual(digest(token), digest(given));
 }
 
-/** Reads a JSON body of at most `maxBytes`; rejects when larger or not JSON. */
+/** Why {@link readJson} refused a body, with the HTTP status to answer: 413 (too large) or 400 (not JSON). */
+export class BodyError extends Error {
+  /** The HTTP status to answer with. */
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super(message);
+    this.name = 'BodyError';
+    this.status = status;
+  }
+}
+
+/** Bytes past the limit read and thrown away, so the client can read the 413 rather than a reset connection; beyond them the connection is cut. */
+const DRAIN_BYTES = 1024 * 1024;
+
+/**
+ * Reads a JSON body of at most `maxBytes`; rejects with a {@link BodyError} when larger (413, as soon
+ * as the limit is passed; the rest is discarded, and the connection cut after 1 MiB more) or not JSON (400).
+ */
 export function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (size > maxBytes + DRAIN_BYTES) return void req.destroy();
+      if (over) return;
       if (size > maxBytes) {
-        reject(new Error(`body larger than ${maxBytes} bytes`));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        reject(new BodyError(`body larger than ${maxBytes} bytes`, 413));
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
+      if (over) return;
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch {
-        reject(new Error('body is not JSON'));
+        reject(new BodyError('body is not JSON', 400));
       }
     });
     req.on('error', reject);

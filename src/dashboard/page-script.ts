@@ -49,12 +49,14 @@ export const PAGE_JS = String.raw`'use strict';
   function key(parts) { return JSON.stringify(parts); }
   function short(text, max) { return text.length > max ? text.slice(0, max - 1) + '…' : text; }
 
-  // Remembers which action button had focus so a refresh does not throw keyboard users out.
-  function focusedKey() { var a = document.activeElement; return a && a.dataset && a.dataset.key ? a.dataset.key : null; }
+  // Remembers which action button had focus so a refresh does not throw keyboard users out; when
+  // that button is gone (a paused rollout offers Resume, not Pause), another of its row takes it.
+  function focusedKey() { var a = document.activeElement; return a && a.dataset && a.dataset.key ? { key: a.dataset.key, row: a.dataset.row } : null; }
   function refocus(k) {
     if (!k) return;
     var buttons = document.querySelectorAll('button[data-key]');
-    for (var i = 0; i < buttons.length; i++) if (buttons[i].dataset.key === k) { buttons[i].focus(); return; }
+    for (var i = 0; i < buttons.length; i++) if (buttons[i].dataset.key === k.key) { buttons[i].focus(); return; }
+    if (k.row) for (var j = 0; j < buttons.length; j++) if (buttons[j].dataset.row === k.row) { buttons[j].focus(); return; }
   }
 
   function renderGraph(s) {
@@ -132,7 +134,7 @@ export const PAGE_JS = String.raw`'use strict';
   function renderStages(s) {
     var t = s.thresholds;
     $('limits').textContent = 'Guard limits: error ratio ' + pct(t.maxErrorRate) + ', p99 ' + ms(t.maxP99Ms) + '; window ' + (t.windowMs / 1000) + ' s.';
-    $('mode').textContent = s.actions ? 'Actions enabled: enter the token, then disable (roll back) or enable (resume) a stage; each asks for confirmation.' : 'Read-only: start the dashboard with a token to enable actions.';
+    $('mode').textContent = s.actions ? 'Actions enabled: enter the token, then disable (roll back) or enable (resume) a stage, or pause, resume or roll back a rollout below; each asks for confirmation.' : 'Read-only: start the dashboard with a token to enable actions.';
     $('token-row').hidden = !s.actions;
     var body = document.querySelector('#stages tbody');
     clear(body);
@@ -143,7 +145,7 @@ export const PAGE_JS = String.raw`'use strict';
         if (s.actions && st.stage !== 'stable' && (st.instances.length > 0 || st.disabled)) {
           var verb = st.disabled ? 'Enable' : 'Disable';
           action = el('button', { type: 'button', class: st.disabled ? '' : 'danger', 'data-key': key([svc.name, st.stage]) }, verb + ' ' + st.stage + ' of ' + svc.name);
-          action.addEventListener('click', function () { ask(svc.name, st.stage, !st.disabled); });
+          action.addEventListener('click', function () { askStage(svc.name, st.stage, !st.disabled); });
         }
         body.appendChild(el('tr', null,
           el('th', { scope: 'row' }, svc.name),
@@ -170,12 +172,24 @@ export const PAGE_JS = String.raw`'use strict';
     if (s.rollouts.length === 0) { host.appendChild(el('p', { class: 'muted' }, 'No rollouts in this registry.')); return; }
     var tbody = el('tbody');
     s.rollouts.forEach(function (r) {
-      tbody.appendChild(el('tr', null, el('th', { scope: 'row' }, r.name), el('td', null, r.service + ' / ' + r.stage), el('td', null, r.state),
+      var row = el('tr', null, el('th', { scope: 'row' }, r.name), el('td', null, r.service + ' / ' + r.stage), el('td', null, r.state),
         el('td', null, r.percent + ' % (step ' + (r.step + 1) + ' of ' + r.steps.length + ')'), el('td', null, r.next === undefined || r.next === null ? 'last step' : r.next + ' %'),
-        el('td', null, r.decision ? r.decision.action + ': ' + r.decision.reason + ' (' + new Date(r.decision.at).toLocaleTimeString() + ')' : 'none')));
+        el('td', null, r.decision ? r.decision.action + ': ' + r.decision.reason + ' (' + new Date(r.decision.at).toLocaleTimeString() + ')' : 'none'));
+      if (s.actions) {
+        var cell = el('td');
+        (r.actions || []).forEach(function (a) {
+          var b = el('button', { type: 'button', class: a === 'abort' ? 'danger' : '', 'data-key': key(['rollout', r.name, a]), 'data-row': key(['rollout', r.name]) }, ROLLOUT_VERB[a] + ' ' + r.name);
+          b.addEventListener('click', function () { askRollout(r, a); });
+          if (cell.firstChild) cell.appendChild(document.createTextNode(' '));
+          cell.appendChild(b);
+        });
+        if (!cell.firstChild) cell.appendChild(el('span', { class: 'muted' }, '—'));
+        row.appendChild(cell);
+      }
+      tbody.appendChild(row);
     });
     var head = el('tr');
-    ['Rollout', 'Service / stage', 'State', 'Share', 'Next step', 'Last decision'].forEach(function (h) { head.appendChild(el('th', { scope: 'col' }, h)); });
+    ['Rollout', 'Service / stage', 'State', 'Share', 'Next step', 'Last decision'].concat(s.actions ? ['Action'] : []).forEach(function (h) { head.appendChild(el('th', { scope: 'col' }, h)); });
     host.appendChild(el('table', { id: 'rollout-table' }, el('thead', null, head), tbody));
   }
 
@@ -204,12 +218,36 @@ export const PAGE_JS = String.raw`'use strict';
 
   function say(text, bad) { var a = $('announce'); a.textContent = text; a.className = bad ? 'bad' : ''; }
 
-  function ask(service, stage, disabled) {
-    pending = { service: service, stage: stage, disabled: disabled, key: key([service, stage]) };
-    $('confirm-text').textContent = (disabled ? 'Disable (roll back) stage ' + stage + ' of ' + service + '? Its calls fall back to the default stage, or fail where the rules are strict.'
-      : 'Enable (resume) stage ' + stage + ' of ' + service + '? Its instances get their calls again.');
+  // An action waits in 'pending' for the dialog's answer: the question, what to POST, what to say.
+  function ask(action) {
+    pending = action;
+    $('confirm-text').textContent = action.question;
     $('confirm').showModal();
     $('confirm-cancel').focus();
+  }
+  function askStage(service, stage, disabled) {
+    var what = stage + ' of ' + service;
+    ask({
+      key: { key: key([service, stage]) },
+      question: disabled ? 'Disable (roll back) stage ' + what + '? Its calls fall back to the default stage, or fail where the rules are strict.'
+        : 'Enable (resume) stage ' + what + '? Its instances get their calls again.',
+      path: '/api/stage', body: { service: service, stage: stage, disabled: disabled },
+      doing: (disabled ? 'Disabling ' : 'Enabling ') + what + '…', done: (disabled ? 'Disabled ' : 'Enabled ') + what + '.',
+    });
+  }
+  var ROLLOUT_VERB = { pause: 'Pause', resume: 'Resume', abort: 'Roll back' };
+  var ROLLOUT_DOING = { pause: 'Pausing', resume: 'Resuming', abort: 'Rolling back' };
+  var ROLLOUT_DONE = { pause: 'Paused', resume: 'Resumed', abort: 'Rolled back' };
+  function askRollout(r, action) {
+    var what = 'rollout ' + r.name + ' (' + r.service + ' / ' + r.stage + ')';
+    ask({
+      key: { key: key(['rollout', r.name, action]), row: key(['rollout', r.name]) },
+      question: action === 'pause' ? 'Pause ' + what + '? Its share stays at ' + r.percent + ' % and it does not advance until resumed.'
+        : action === 'resume' ? 'Resume ' + what + '? It advances again after the dwell of its current step.'
+        : 'Roll back ' + what + '? Stage ' + r.stage + ' of ' + r.service + ' is disabled (its calls fall back to the default stage) and the share set to 0 %.',
+      path: '/api/rollout', body: { name: r.name, action: action },
+      doing: ROLLOUT_DOING[action] + ' ' + what + '…', done: ROLLOUT_DONE[action] + ' ' + what + '.',
+    });
   }
   function closeDialog() { var k = pending && pending.key; pending = null; $('confirm').close(); refocus(k); }
 
@@ -226,9 +264,9 @@ export const PAGE_JS = String.raw`'use strict';
     if (!p) return;
     closeDialog();
     var token = $('token').value;
-    say((p.disabled ? 'Disabling ' : 'Enabling ') + p.stage + ' of ' + p.service + '…');
-    post('/api/stage', { service: p.service, stage: p.stage, disabled: p.disabled }, token ? { 'x-graylane-token': token } : {}).then(function (r) {
-      if (r.status === 200) say((p.disabled ? 'Disabled ' : 'Enabled ') + p.stage + ' of ' + p.service + '.');
+    say(p.doing);
+    post(p.path, p.body, token ? { 'x-graylane-token': token } : {}).then(function (r) {
+      if (r.status === 200) say(p.done);
       else say('Refused: ' + (r.body && r.body.error || 'HTTP ' + r.status), true);
     }, function (e) { say('Failed: ' + e.message, true); });
   }

@@ -1,9 +1,15 @@
 /**
  * The rollout panel's one input: {@link readRollouts} reads the rollout records a registry stores
  * (`listRollouts()` / `getRollout(name)`, graylane/rollout's registry API) and returns `[]` for a
- * registry without them. Nothing here invents rollout state.
+ * registry without them, with the actions the page may offer on each. Nothing here invents rollout state.
  * @packageDocumentation
  */
+import { ROLLOUT_ACTION_FROM } from '../rollout/controller.js';
+
+/** The rollout actions the dashboard offers: `abort` is the roll back (stage disabled, share 0). */
+export const DASHBOARD_ROLLOUT_ACTIONS = ['pause', 'resume', 'abort'] as const;
+/** One of {@link DASHBOARD_ROLLOUT_ACTIONS}. */
+export type DashboardRolloutAction = (typeof DASHBOARD_ROLLOUT_ACTIONS)[number];
 
 /** What the dashboard shows of one rollout. */
 export interface DashboardRollout {
@@ -25,6 +31,8 @@ export interface DashboardRollout {
   readonly next: number | undefined;
   /** The last decision and why, when recorded. */
   readonly decision: { readonly action: string; readonly reason: string; readonly at: number } | undefined;
+  /** The actions that apply in its state (`pause` when running, `resume` when paused, `abort` in both); the page offers them only with a token. */
+  readonly actions: readonly DashboardRolloutAction[];
 }
 
 interface RolloutSource {
@@ -54,6 +62,7 @@ function toRollout(name: string, raw: unknown): DashboardRollout | undefined {
     name, service, stage, state, percent, step, steps,
     next: steps[step + 1],
     decision: action !== undefined && reason !== undefined && at !== undefined ? { action, reason, at } : undefined,
+    actions: DASHBOARD_ROLLOUT_ACTIONS.filter((a) => (ROLLOUT_ACTION_FROM[a] as readonly string[]).includes(state)),
   };
 }
 

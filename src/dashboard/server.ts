@@ -1,6 +1,7 @@
 /**
  * `startDashboard`: the dashboard's HTTP server on 127.0.0.1 — the page, its state as server-sent
- * events (bounded clients), the stage actions (token, confirmation on the page) and the trace box.
+ * events (bounded clients), the stage and rollout actions (token, confirmation on the page) and the
+ * trace box.
  * @packageDocumentation
  */
 import http from 'node:http';
@@ -8,10 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { GrayConfigError } from '../core/errors.js';
 import { DEFAULT_STAGE } from '../core/stage.js';
 import type { HopTrace } from '../observe/hop-trace.js';
+import { operateRollout } from '../rollout/operate.js';
+import { isRolloutRegistry } from '../routing/rollout-registry.js';
 import type { GrayRegistry } from '../routing/types.js';
-import { allowedHosts, hostAllowed, postRefusal, readJson, tokenMatches, TOKEN_HEADER } from './guard.js';
+import { allowedHosts, BodyError, hostAllowed, postRefusal, readJson, tokenMatches, TOKEN_HEADER } from './guard.js';
 import { PAGE_CSS, PAGE_HTML } from './page.js';
 import { PAGE_JS } from './page-script.js';
+import { DASHBOARD_ROLLOUT_ACTIONS, type DashboardRolloutAction } from './rollouts.js';
 import { scrapeMetrics, type Reading, type ScrapeLimits } from './scrape.js';
 import { buildState, type DashboardState, type SourceView } from './state.js';
 import { windowCounts } from './window.js';
@@ -64,7 +68,7 @@ export interface Dashboard {
   readonly port: number;
   /** The state as last pushed. */
   readonly state: () => DashboardState;
-  /** Stops the server, the scrapes and the registry watches (not the registry). Idempotent. */
+  /** Stops the server, the scrapes and the registry watches (services and rollouts; not the registry). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -82,6 +86,32 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
   res.end(body);
 }
 const json = (res: http.ServerResponse, status: number, body: unknown): void => send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
+/** Answers a body `readJson` refused: 413 (and the connection closed) when too large, else 400. */
+function bodyRefused(res: http.ServerResponse, e: Error): void {
+  if (res.headersSent) return;
+  const status = e instanceof BodyError ? e.status : 400;
+  if (status === 413) res.setHeader('connection', 'close');
+  json(res, status, { error: String(e.message).slice(0, 300) });
+}
+
+/** Most characters of a rollout action's reason; a longer one is cut. */
+const MAX_REASON = 200;
+/** The reason recorded when the page gives none. */
+const DEFAULT_REASON: Readonly<Record<DashboardRolloutAction, string>> = { pause: 'paused from the dashboard', resume: 'resumed from the dashboard', abort: 'rolled back from the dashboard' };
+const own = (o: object, key: string): unknown => (Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined);
+
+/** The `/api/rollout` body checked: `{ name, action, reason? }`, or `undefined` when it is not one. */
+function rolloutRequest(body: unknown): { name: string; action: DashboardRolloutAction; reason: string } | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const name = own(body, 'name');
+  const action = own(body, 'action');
+  const reason = own(body, 'reason');
+  if (typeof name !== 'string' || name === '' || name.length > 128) return undefined;
+  if (typeof action !== 'string' || !(DASHBOARD_ROLLOUT_ACTIONS as readonly string[]).includes(action)) return undefined;
+  if (reason !== undefined && typeof reason !== 'string') return undefined;
+  const given = reason?.trim().slice(0, MAX_REASON) ?? '';
+  return { name, action: action as DashboardRolloutAction, reason: given === '' ? DEFAULT_REASON[action as DashboardRolloutAction] : given };
+}
 
 function requirePositive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
@@ -104,6 +134,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const aliases = new Map<string, string>();
   const clients = new Set<http.ServerResponse>();
   const unwatch = new Map<string, () => void>();
+  const unwatchRollouts = new Map<string, () => void>();
   let traces = 0;
   let closed = false;
   let current: DashboardState;
@@ -134,6 +165,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     });
     for (const svc of current.services) {
       if (!unwatch.has(svc.name) && unwatch.size < 1000) unwatch.set(svc.name, registry.watchService(svc.name, schedulePush));
+    }
+    // A rollout's change (an advance, a pause from the CLI, an abort) reaches the page at once, not on the next scrape.
+    if (isRolloutRegistry(registry)) {
+      for (const r of current.rollouts) {
+        if (!unwatchRollouts.has(r.name) && unwatchRollouts.size < 1000) unwatchRollouts.set(r.name, registry.watchRollout(r.name, schedulePush));
+      }
     }
     return current;
   };
@@ -202,12 +239,34 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         default: return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
       }
     }
-    if (req.method !== 'POST' || (path !== '/api/stage' && path !== '/api/trace')) return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    if (req.method !== 'POST' || (path !== '/api/stage' && path !== '/api/rollout' && path !== '/api/trace')) return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     const refusal = postRefusal(req, hosts);
     if (refusal !== undefined) return json(res, 403, { error: refusal });
-    if (path === '/api/stage') {
+    if (path !== '/api/trace') {
       if (token === undefined) return json(res, 403, { error: 'read-only: start the dashboard with a token to enable actions' });
       if (!tokenMatches(token, req.headers[TOKEN_HEADER])) return json(res, 401, { error: 'wrong or missing token' });
+    }
+    if (path === '/api/rollout') {
+      void readJson(req, 4096).then(async (body) => {
+        const r = rolloutRequest(body);
+        if (r === undefined) return json(res, 400, { error: `expected { name, action: ${DASHBOARD_ROLLOUT_ACTIONS.map((a) => `'${a}'`).join(' | ')}, reason? }` });
+        if (!isRolloutRegistry(registry)) return json(res, 404, { error: 'this registry stores no rollouts' });
+        let op;
+        try {
+          op = await operateRollout(registry, r.name, r.action, r.reason);
+        } catch (e) {
+          return json(res, 500, { error: `the registry refused the change: ${String((e as Error).message).slice(0, 300)}` });
+        } finally {
+          schedulePush();
+        }
+        if (op === undefined) return json(res, 404, { error: `no rollout '${r.name}' in this registry` });
+        const state = op.record?.state ?? op.before.state;
+        if (!op.applied) return json(res, 409, { error: `cannot ${r.action} '${r.name}' while it is ${state}`, state });
+        json(res, 200, { ok: true, record: op.record });
+      }).catch((e: Error) => bodyRefused(res, e));
+      return;
+    }
+    if (path === '/api/stage') {
       void readJson(req, 4096).then(async (body) => {
         const b = body as { service?: unknown; stage?: unknown; disabled?: unknown } | null;
         if (typeof b?.service !== 'string' || typeof b.stage !== 'string' || typeof b.disabled !== 'boolean') return json(res, 400, { error: 'expected { service, stage, disabled }' });
@@ -215,7 +274,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         await registry.setStageDisabled(b.service, b.stage, b.disabled);
         json(res, 200, { ok: true, rules: registry.getService(b.service).rules });
         schedulePush();
-      }).catch((e: Error) => json(res, 400, { error: e.message.slice(0, 300) }));
+      }).catch((e: Error) => bodyRefused(res, e));
       return;
     }
     const trace = options.trace;
@@ -235,7 +294,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       } catch (e) {
         json(res, 200, { ok: false, status: `failed: ${String((e as Error).message).slice(0, 300)}`, trace: { status: 'absent' }, mismatched: 0 });
       }
-    }).catch((e: Error) => json(res, 400, { error: e.message })).finally(() => traces--);
+    }).catch((e: Error) => bodyRefused(res, e)).finally(() => traces--);
   });
   server.on('clientError', (_e, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
@@ -262,6 +321,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       clearInterval(heartbeat);
       if (pushTimer !== undefined) clearTimeout(pushTimer);
       for (const stop of unwatch.values()) stop();
+      for (const stop of unwatchRollouts.values()) stop();
       for (const res of clients) res.end();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

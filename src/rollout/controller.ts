@@ -12,6 +12,14 @@ import type { GrayRolloutCampaign } from '../routing/rollout-registry.js';
 import { resolveRolloutOptions, type ResolvedRolloutOptions, type RolloutOptions, type RolloutStatus, type RolloutWindow } from './options.js';
 
 const ACTIVE: ReadonlySet<GrayRolloutState> = new Set(['running', 'paused']);
+
+/**
+ * The states each operator action applies in: `pause` a running ramp, `resume` a paused one,
+ * `abort` (roll back) either, `done` a promoted one. In any other state the action writes nothing.
+ */
+export const ROLLOUT_ACTION_FROM: Readonly<Record<'pause' | 'resume' | 'abort' | 'done', readonly GrayRolloutState[]>> = Object.freeze({
+  pause: ['running'], resume: ['paused'], abort: ['running', 'paused'], done: ['promoted'],
+});
 /** This process, as decisions name it. */
 const BY = (): string => `${hostname()} pid ${process.pid}`;
 
@@ -114,17 +122,17 @@ export class GrayRollout extends EventEmitter {
 
   /** Holds the current share (no advance) until {@link resume}. Any process may call it. */
   pause(reason = 'paused by the operator'): Promise<GrayRolloutRecord | undefined> {
-    return this.transition(['running'], 'paused', 'pause', reason);
+    return this.transition(ROLLOUT_ACTION_FROM.pause, 'paused', 'pause', reason);
   }
 
   /** Resumes a paused ramp; the dwell of the current step starts again. */
   resume(reason = 'resumed by the operator'): Promise<GrayRolloutRecord | undefined> {
-    return this.transition(['paused'], 'running', 'resume', reason);
+    return this.transition(ROLLOUT_ACTION_FROM.resume, 'running', 'resume', reason);
   }
 
   /** Marks a promoted rollout done (the build was promoted to stable): share 0. */
   complete(reason = 'marked done by the operator'): Promise<GrayRolloutRecord | undefined> {
-    return this.transition(['promoted'], 'done', 'done', reason);
+    return this.transition(ROLLOUT_ACTION_FROM.done, 'done', 'done', reason);
   }
 
   /**
@@ -133,13 +141,13 @@ export class GrayRollout extends EventEmitter {
    */
   async abort(reason = 'aborted by the operator'): Promise<GrayRolloutRecord | undefined> {
     const current = this.o.registry.getRollout(this.name);
-    if (current !== undefined && !ACTIVE.has(current.state)) return current;
+    if (current !== undefined && !ROLLOUT_ACTION_FROM.abort.includes(current.state)) return current;
     try {
       await this.o.registry.setStageDisabled(this.o.service, this.o.stage, true);
     } catch (e) {
       this.report(e); // still take the share to 0 below
     }
-    return this.transition(['running', 'paused'], 'aborted', 'abort', reason, { percent: 0 });
+    return this.transition(ROLLOUT_ACTION_FROM.abort, 'aborted', 'abort', reason, { percent: 0 });
   }
 
   /** The record, this process's window numbers, the calls seen on this step and the time to the next step. */
@@ -219,7 +227,7 @@ export class GrayRollout extends EventEmitter {
     }
   }
 
-  private async transition(from: GrayRolloutState[], to: GrayRolloutState, action: GrayRolloutAction, reason: string, extra: { percent?: number } = {}): Promise<GrayRolloutRecord | undefined> {
+  private async transition(from: readonly GrayRolloutState[], to: GrayRolloutState, action: GrayRolloutAction, reason: string, extra: { percent?: number } = {}): Promise<GrayRolloutRecord | undefined> {
     return this.o.registry.updateRollout(this.name, (cur) => {
       if (cur === undefined || !from.includes(cur.state)) return undefined;
       const now = this.o.now();

@@ -55,7 +55,11 @@ describe('readRollouts', () => {
     expect(readRollouts(null)).toEqual([]);
     const record = { service: 'shop.Price', stage: 'canary', steps: [5, 25, 100], step: 1, percent: 25, state: 'running', decision: { action: 'advance', reason: 'healthy', at: 1 } };
     const rollouts = readRollouts({ listRollouts: () => ['r1', 'broken'], getRollout: (n: string) => (n === 'r1' ? record : { service: 1 }) });
-    expect(rollouts).toEqual([{ name: 'r1', service: 'shop.Price', stage: 'canary', state: 'running', percent: 25, step: 1, steps: [5, 25, 100], next: 100, decision: { action: 'advance', reason: 'healthy', at: 1 } }]);
+    expect(rollouts).toEqual([{ name: 'r1', service: 'shop.Price', stage: 'canary', state: 'running', percent: 25, step: 1, steps: [5, 25, 100], next: 100, decision: { action: 'advance', reason: 'healthy', at: 1 }, actions: ['pause', 'abort'] }]);
+    // The actions offered follow the state: resume a paused ramp, nothing once it is over.
+    const states = ['paused', 'aborted', 'promoted', 'done', 'weird'];
+    const byState = readRollouts({ listRollouts: () => states, getRollout: (n: string) => ({ ...record, state: n }) });
+    expect(byState.map((r) => [r.state, r.actions])).toEqual([['aborted', []], ['done', []], ['paused', ['resume', 'abort']], ['promoted', []], ['weird', []]]);
     expect(readRollouts({ listRollouts: () => { throw new Error('x'); }, getRollout: () => undefined })).toEqual([]);
   });
 });
@@ -79,7 +83,7 @@ describe('readRollouts on a real file registry', () => {
       }));
       expect(readRollouts(registry)).toEqual([{
         name: 'price-v2', service: 'shop.Price', stage: 'canary', state: 'running', percent: 25, step: 1, steps: [5, 25, 100], next: 100,
-        decision: { action: 'advance', reason: 'healthy', at: now },
+        decision: { action: 'advance', reason: 'healthy', at: now }, actions: ['pause', 'abort'],
       }]);
     } finally {
       await registry.close();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileRegistry, type FileGrayRegistry } from 'graylane/routing';
 import { startDashboard, type Dashboard } from '../../src/dashboard/index.js';
+import { PAGE_HEADERS, request } from './http.js';
 
 const TOKEN = 'server-test-token-0123456789';
 let dir: string;
@@ -20,18 +21,7 @@ let board: Dashboard;
 let readOnly: Dashboard;
 let bad: http.Server;
 
-function request(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let data = '';
-      res.on('data', (d: Buffer) => (data += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-const page = { 'x-graylane-dashboard': '1', 'content-type': 'application/json' };
+const page = PAGE_HEADERS;
 const disable = JSON.stringify({ service: 'shop.Pricing', stage: 'canary', disabled: true });
 const disabledStages = (): readonly string[] => registry.getService('shop.Pricing').rules.disabledStages;
 

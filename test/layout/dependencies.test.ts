@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
 const ADAPTERS = ['grpc-js', 'nice-grpc', 'connect', 'http', 'hono', 'nestjs', 'amqp', 'nats', 'bullmq'];
 /** Rooms beside the adapters: each may import the core and the neutral rooms listed for it. */
-const BESIDE: Record<string, readonly string[]> = { routing: [], observe: [], otel: [], queue: ['routing', 'observe'], ops: ['routing', 'observe'], openfeature: [], rollout: ['routing', 'observe'], dashboard: ['routing', 'observe'], cli: ['routing', 'observe', 'ops', 'rollout', 'dashboard'] };
+const BESIDE: Record<string, readonly string[]> = { routing: [], observe: [], otel: [], queue: ['routing', 'observe'], ops: ['routing', 'observe'], openfeature: [], rollout: ['routing', 'observe'], dashboard: ['routing', 'observe', 'rollout'], cli: ['routing', 'observe', 'ops', 'rollout', 'dashboard'] };
 /** Runtime dependencies the core may use (package.json "dependencies"). */
 const CORE_PACKAGES = new Set(['re2js']);
 
