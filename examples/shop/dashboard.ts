@@ -1,6 +1,6 @@
 // `npm run demo -- --dashboard`: the lane dashboard (graylane dashboard, in-process) on the shop's registry
 // and its services' per-stage /metrics, so a newcomer sees the lanes and the rollback drill happen.
-import { fileServiceNames, startDashboard, type Dashboard } from '../../src/dashboard/index.js';
+import { startDashboard, type Dashboard } from '../../src/dashboard/index.js';
 import { traceCall } from '../../src/cli/trace.js';
 import { CLASSES, headersFor, order } from './traffic.js';
 import type { Shop } from './shop.js';
@@ -15,7 +15,6 @@ export async function startShopDashboard(shop: Shop): Promise<Dashboard> {
     registry: shop.registry,
     where: path ?? shop.registryKind,
     services: ['gateway', 'orders', 'inventory', 'pricing'],
-    ...(path === undefined ? {} : { listServices: () => fileServiceNames(path) }),
     metrics: shop.metrics.map((m) => {
       const at = m.indexOf('=');
       return { service: m.slice(0, at), url: m.slice(at + 1) };

@@ -4,7 +4,6 @@
  * @packageDocumentation
  */
 import { parseArgs } from 'node:util';
-import { fileServiceNames } from '../dashboard/discover.js';
 import { startDashboard } from '../dashboard/server.js';
 import { createEtcdRegistry } from '../routing/etcd-registry.js';
 import { createFileRegistry } from '../routing/file-registry.js';
@@ -65,15 +64,12 @@ export async function dashboard(args: string[]): Promise<number> {
     lastError = e.message.slice(0, 300);
   };
   let registry: GrayRegistry;
-  let listServices: (() => string[]) | undefined;
   try {
     const where = values.registry;
     if (where.startsWith('etcd://')) {
       registry = createEtcdRegistry({ endpoints: `http://${where.slice('etcd://'.length)}`, ...(values.prefix === undefined ? {} : { prefix: values.prefix }), onError });
     } else {
-      const file = createFileRegistry(where, { onError });
-      registry = file;
-      listServices = () => fileServiceNames(file.path);
+      registry = createFileRegistry(where, { onError });
     }
   } catch (e) {
     console.error(`graylane dashboard: ${(e as Error).message}`);
@@ -85,7 +81,6 @@ export async function dashboard(args: string[]): Promise<number> {
       where: values.registry,
       registryError: () => lastError,
       services: values.service,
-      ...(listServices === undefined ? {} : { listServices }),
       metrics: parseMetrics(values.metrics),
       port: num('--port', values.port),
       token: values.token ?? (process.env.GRAYLANE_DASHBOARD_TOKEN || undefined),

@@ -10,4 +10,3 @@ export { readRollouts } from './rollouts.js';
 export type { DashboardRollout } from './rollouts.js';
 export { parsePrometheusText } from './prom-text.js';
 export type { PromSample, PromParseOptions } from './prom-text.js';
-export { fileServiceNames } from './discover.js';

@@ -36,7 +36,7 @@ export interface DashboardOptions {
   readonly registryError?: () => string | undefined;
   /** Services to show besides those found. Default `[]`. */
   readonly services?: readonly string[];
-  /** Finds services on every refresh (e.g. the names in a registry file). Default: none. */
+  /** Finds services on every refresh besides the registry's own `listServices()` (e.g. the names in a registry file). Default: none. */
   readonly listServices?: () => Iterable<string>;
   /** Metrics endpoints; `service` names the registry service it belongs to. Default `[]`. */
   readonly metrics?: ReadonlyArray<{ readonly url: string; readonly service?: string }>;
@@ -94,6 +94,9 @@ function bodyRefused(res: http.ServerResponse, e: Error): void {
   json(res, status, { error: String(e.message).slice(0, 300) });
 }
 
+/** Most services found by discovery (the registry's list and `listServices`); more are not shown. */
+const MAX_SERVICES = 1000;
+
 /** Most characters of a rollout action's reason; a longer one is cut. */
 const MAX_REASON = 200;
 /** The reason recorded when the page gives none. */
@@ -143,7 +146,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const knownServices = (): Set<string> => {
     const names = new Set(options.services ?? []);
     try {
-      for (const n of options.listServices?.() ?? []) names.add(n);
+      // The registry's own list (every graylane registry, etcd included), then the option's.
+      for (const n of registry.listServices?.() ?? []) if (names.size < MAX_SERVICES) names.add(n);
+      for (const n of options.listServices?.() ?? []) if (names.size < MAX_SERVICES) names.add(n);
     } catch {
       // discovery is best effort
     }

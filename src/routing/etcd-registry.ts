@@ -150,6 +150,7 @@ export function createEtcdRegistry(options: EtcdRegistryOptions): EtcdGrayRegist
     },
     getService: (service) => store.getService(service),
     watchService: (service, listener) => store.watchService(service, listener),
+    listServices: () => store.serviceNames(),
     ready: () => first,
     async register(instance, opts) {
       const inst = normalizeInstance(instance, 'register(instance)');

@@ -188,6 +188,7 @@ export function createFileRegistry(path: string, options: FileRegistryOptions = 
     },
     getService: (service) => store.getService(service),
     watchService: (service, listener) => store.watchService(service, listener),
+    listServices: () => store.serviceNames(),
     reload,
     async setStageDisabled(service, stage, disabled) {
       requireService(service, 'setStageDisabled');

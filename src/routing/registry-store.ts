@@ -44,6 +44,12 @@ export class RegistryStore {
     return snap;
   }
 
+  /** Names of the services holding instances or rules, sorted (at most `limit`). */
+  serviceNames(limit = Number.POSITIVE_INFINITY): string[] {
+    const names = new Set([...this.instances.keys(), ...this.rules.keys()]);
+    return [...names].sort().slice(0, limit);
+  }
+
   getRules(service: string): Rules {
     return this.rules.get(service) ?? DEFAULT_RULES;
   }

@@ -39,6 +39,7 @@ export function createStaticRegistry(
   return {
     getService: (service) => store.getService(service),
     watchService: (service, listener) => store.watchService(service, listener),
+    listServices: () => store.serviceNames(),
     get status() {
       return store.status;
     },

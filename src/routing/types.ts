@@ -67,6 +67,12 @@ export interface GrayRegistry {
    * reading this registry, in every process, falls back from it. Resolves once persisted.
    */
   setStageDisabled(service: string, stage: string, disabled: boolean): Promise<void>;
+  /**
+   * Names of the services the registry holds instances or rules for, sorted — for tools that show
+   * the registry (the dashboard). Optional: graylane's registries have it; a registry of your own
+   * may leave it out.
+   */
+  listServices?(): string[];
   /** Connection status (`'ok'` for static and file registries). */
   readonly status: GrayRegistryStatus;
   /** Stops watching and releases resources. Idempotent. */

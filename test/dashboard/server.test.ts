@@ -55,6 +55,23 @@ afterAll(async () => {
 });
 
 describe('dashboard server', () => {
+  it('shows the services the registry lists, with no service given and no metrics naming one', async () => {
+    expect(board.state().services.map((s) => s.name)).toContain('shop.Pricing');
+    expect(readOnly.state().services.map((s) => s.name)).toContain('shop.Pricing');
+  });
+
+  it('a registry whose listServices throws is shown without its list, and the server keeps serving', async () => {
+    const broken = Object.create(registry) as FileGrayRegistry;
+    (broken as { listServices: () => string[] }).listServices = () => { throw new Error('boom'); };
+    const other = await startDashboard({ registry: broken, port: 0, services: ['shop.Given'] });
+    try {
+      expect(other.state().services.map((s) => s.name)).toEqual(['shop.Given']);
+      expect((await request(other.port, 'GET', '/')).status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('listens on 127.0.0.1 only', async () => {
     expect(board.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const other = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);

@@ -99,6 +99,20 @@ describe.skipIf(!etcdAvailable())('etcd registry (real etcd)', () => {
     void canary;
   });
 
+  it('listServices() names every service under the prefix (instances or rules), also one no router asked about', async () => {
+    await raw.put(`${prefix}/rules/only.Rules`).value(JSON.stringify({ fallback: 'strict' }));
+    await raw.put(`${prefix}/services/x.Listed/canary/i1`).value(JSON.stringify({ address: '127.0.0.1:9' }));
+    await eventually(async () => expect(router.listServices!()).toEqual(expect.arrayContaining(['e', 'only.Rules', 'x.Listed'])));
+    expect([...router.listServices!()].sort()).toEqual(router.listServices!());
+    await raw.delete().key(`${prefix}/services/x.Listed/canary/i1`);
+    await raw.delete().key(`${prefix}/rules/only.Rules`);
+    await eventually(async () => {
+      expect(router.listServices!()).not.toContain('x.Listed');
+      expect(router.listServices!()).not.toContain('only.Rules');
+    });
+    expect(router.listServices!()).toContain('e');
+  });
+
   it('etcd stopped under load: 0 failed calls from the cache; restarted: resynchronised', async () => {
     await eventually(async () => expect(await servedBy(client, 'canary')).toBe('canary-1'));
     let stopped = false;
