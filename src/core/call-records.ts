@@ -7,8 +7,9 @@
  * ns — where a `WeakMap.set` per call cost more than the rest of the server interceptor (and its
  * ephemerons weigh on every GC) and `Object.defineProperty` about as much. The stamping class is
  * made once per process and kept in a `Symbol.for` slot, so the ESM and CommonJS copies of graylane
- * share it (the interceptor may come from one, the accessor from the other). Decisions a graylane
- * 0.1 copy kept in its shared `WeakMap` are still found.
+ * share it (the interceptor may come from one, the accessor from the other). A key that cannot take
+ * a field (not extensible) goes to the shared `WeakMap` graylane 0.1 kept every decision in, where a
+ * 0.1 copy's decisions are found too.
  * @packageDocumentation
  */
 import type { GrayContext } from './context.js';
@@ -72,9 +73,13 @@ export function callRecords<K extends object>(name: string): CallRecords<K> {
   const legacy = Symbol.for(`graylane.${name}.call-contexts.v1`);
   return {
     record(key, ctx, policy) {
-      stamps.record(key, { ctx, policy });
+      // Private fields can still be added to frozen objects today; a TC39 proposal would stop that.
+      if (Object.isExtensible(key)) stamps.record(key, { ctx, policy });
+      else ((global[legacy] ??= new WeakMap()) as WeakMap<K, DecidedCall>).set(key, { ctx, policy });
     },
     get(key) {
+      // `#field in` throws on a primitive; a sloppy caller's non-object is "no decision", as before.
+      if ((typeof key !== 'object' && typeof key !== 'function') || key === null) return undefined;
       return stamps.get(key) ?? (global[legacy] as WeakMap<K, DecidedCall> | undefined)?.get(key);
     },
   };

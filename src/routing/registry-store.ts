@@ -44,10 +44,9 @@ export class RegistryStore {
     return snap;
   }
 
-  /** Names of the services holding instances or rules, sorted (at most `limit`). */
-  serviceNames(limit = Number.POSITIVE_INFINITY): string[] {
-    const names = new Set([...this.instances.keys(), ...this.rules.keys()]);
-    return [...names].sort().slice(0, limit);
+  /** Names of the services holding instances or rules, sorted. */
+  serviceNames(): string[] {
+    return [...new Set([...this.instances.keys(), ...this.rules.keys()])].sort();
   }
 
   getRules(service: string): Rules {

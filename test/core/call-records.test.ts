@@ -56,3 +56,20 @@ describe('callRecords', () => {
     expect(callRecords<object>('test-f').get(key)).toBeUndefined();
   });
 });
+
+describe('callRecords with keys a sloppy caller passes', () => {
+  it('a primitive or null key has no decision and does not throw', () => {
+    const records = callRecords<object>('test-g');
+    for (const key of [null, undefined, 0, 'md', true, Symbol('s')]) expect(records.get(key as unknown as object)).toBeUndefined();
+  });
+
+  it('a non-extensible key is kept in the shared WeakMap (readable by a 0.1 copy)', () => {
+    const records = callRecords<object>('test-h');
+    const key = Object.preventExtensions({});
+    const ctx = createGrayPolicy().contextFor('canary');
+    records.record(key, ctx, createGrayPolicy());
+    const table = (globalThis as Record<symbol, WeakMap<object, { ctx: unknown }>>)[Symbol.for('graylane.test-h.call-contexts.v1')];
+    expect(table?.get(key)?.ctx).toBe(ctx);
+    expect(records.get(key)?.ctx).toBe(ctx);
+  });
+});
