@@ -68,8 +68,13 @@ class Subscriptions<T> {
     const want = new Set(wanted);
     for (const [stage, sub] of [...this.active]) {
       if (want.has(stage)) continue;
-      this.active.delete(stage);
-      await this.source.stop(sub, stage);
+      // Listed until the broker confirmed the stop: `stages()` says what is consumed now, and a
+      // lane being left is still consumed until then.
+      try {
+        await this.source.stop(sub, stage);
+      } finally {
+        this.active.delete(stage);
+      }
     }
     for (const stage of want) {
       if (!this.active.has(stage)) this.active.set(stage, await this.source.start(stage));
